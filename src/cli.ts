@@ -1,0 +1,51 @@
+/**
+ * The CLI's single exit point: parse, run one command, and turn any error into an exit code and
+ * one line on stderr (the stack only with --verbose). Commands never call process.exit.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { registerCommands } from "./commands/index.js";
+import { EXIT_BAD_INPUT, EXIT_OK, exitCodeFor } from "./errors.js";
+import { stderrLogger } from "./util/log.js";
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("mdetr");
+  program
+    .description("Vision-language grounding toolkit: MDETR-family evaluation with the reference tools' exact numbers")
+    .version(packageVersion())
+    .option("--verbose", "more logging, and stack traces on errors")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .addHelpText("after", "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json --match giou\n  $ mdetr eval refcoco --help\n");
+  registerCommands(program, { log: () => stderrLogger(program.opts()["verbose"] === true) });
+  // Subcommands inherit exit handling so that usage errors come back here too.
+  const inherit = (command: Command) => {
+    command.exitOverride();
+    command.commands.forEach(inherit);
+  };
+  program.commands.forEach(inherit);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes("--verbose");
+  try {
+    await program.parseAsync(argv as string[]);
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (or the help / version text).
+      return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`mdetr: error: ${message}\n`);
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return exitCodeFor(error);
+  }
+}

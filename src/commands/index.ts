@@ -1,0 +1,12 @@
+/** The one place that registers every command on the program. */
+import type { Command } from "commander";
+import type { CommandContext } from "./context.js";
+import { registerEvalRefcoco } from "./eval-refcoco.js";
+
+export function registerCommands(program: Command, context: CommandContext): void {
+  const evalCommand = program
+    .command("eval")
+    .description("evaluate predictions on a grounding benchmark")
+    .addHelpText("after", "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json\n");
+  registerEvalRefcoco(evalCommand, context);
+}

@@ -1,0 +1,30 @@
+/** Parsers for option values shared by commands; each throws UsageError naming the option. */
+import { UsageError } from "../errors.js";
+
+export function parseKList(option: string, text: string): number[] {
+  const values = text.split(",").map((part) => part.trim());
+  const ks = values.map(Number);
+  if (values.some((v) => !/^\d+$/.test(v)) || ks.some((k) => k < 1)) {
+    throw new UsageError(`${option}: expected positive integers separated by commas (e.g. 1,5,10), got ${JSON.stringify(text)}`);
+  }
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
+export function parseNumberIn(option: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`${option}: expected a number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+export function parseChoice<T extends string>(option: string, text: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`${option}: expected one of ${choices.join(", ")}, got ${JSON.stringify(text)}`);
+}
+
+/** A short list of ids for an error message: "768, 769, 770 and 9 more". */
+export function listSome(ids: readonly string[], total = ids.length, shown = 5): string {
+  const head = ids.slice(0, shown).join(", ");
+  return total > shown ? `${head} and ${total - shown} more` : head;
+}

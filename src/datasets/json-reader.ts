@@ -1,0 +1,202 @@
+/**
+ * One JSON reader for every command. Callers name the containers they want streamed with a small
+ * JSONPath subset (`$.*`, `$.annotations.*`) and get each element as it is parsed, so no command
+ * needs the whole document in memory.
+ *
+ * Two engines give the same visits:
+ * - files under the streaming threshold are parsed with V8's `JSON.parse`, which is 2-3x faster;
+ * - larger files (V8 cannot hold a string over 512 MiB) go through @streamparser/json, which
+ *   emits one element at a time and drops it after the visit (`keepStack: false`).
+ * Both reject invalid UTF-8, and both surface 1e400 as Infinity for the callers' finiteness checks.
+ */
+import { open, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { JSONParser } from "@streamparser/json";
+import { InputError, UsageError } from "../errors.js";
+
+export type JsonKey = string | number;
+/** Called once per element of a selected container, in document order. */
+export type JsonVisitor = (value: unknown, key: JsonKey) => void;
+export type ContainerKind = "array" | "object" | "other" | "missing";
+
+export interface JsonReadResult {
+  /** Kind of the container each selector iterated over (`$` for `$.*`, `$.images` for `$.images.*`). */
+  containers: Map<string, ContainerKind>;
+  engine: "parse" | "stream";
+}
+
+/** Files at least this large are streamed; overridable for tests and tuning. */
+export const DEFAULT_STREAM_THRESHOLD = 64 * 1024 * 1024;
+
+function streamThreshold(): number {
+  const fromEnv = process.env["MDETR_JSON_STREAM_THRESHOLD"];
+  const n = fromEnv === undefined ? NaN : Number(fromEnv);
+  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_STREAM_THRESHOLD;
+}
+
+interface Selector {
+  /** `$.images.*` -> container `$.images`, segments ["images"]. */
+  container: string;
+  segments: string[];
+  visit: JsonVisitor;
+}
+
+function parseSelectors(select: Record<string, JsonVisitor>): Selector[] {
+  return Object.entries(select).map(([path, visit]) => {
+    const parts = path.split(".");
+    if (parts[0] !== "$" || parts[parts.length - 1] !== "*" || parts.slice(1, -1).includes("*")) {
+      throw new Error(`unsupported selector ${path}: use $.*, $.key.* or $.a.b.*`);
+    }
+    const segments = parts.slice(1, -1);
+    return { container: ["$", ...segments].join("."), segments, visit };
+  });
+}
+
+function kindOf(value: unknown): ContainerKind {
+  if (Array.isArray(value)) return "array";
+  if (value !== null && typeof value === "object") return "object";
+  return "other";
+}
+
+/** Reads `file`, calling each selector's visitor for every element of its container. */
+export async function readJson(file: string, select: Record<string, JsonVisitor>): Promise<JsonReadResult> {
+  const selectors = parseSelectors(select);
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (size === 0) throw new InputError(file, undefined, "file is empty, expected JSON");
+  return size < streamThreshold() ? parseWhole(file, selectors) : parseStreaming(file, selectors);
+}
+
+async function parseWhole(file: string, selectors: Selector[]): Promise<JsonReadResult> {
+  const handle = await open(file, "r");
+  let bytes: Buffer;
+  try {
+    bytes = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError(file, undefined, `not valid UTF-8 (first bad byte near offset ${firstInvalidUtf8(bytes)})`);
+  }
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(file, undefined, describeParseError(text, (error as Error).message));
+  }
+  const containers = new Map<string, ContainerKind>();
+  for (const selector of selectors) {
+    let node: unknown = root;
+    for (const segment of selector.segments) {
+      node = node !== null && typeof node === "object" && !Array.isArray(node) ? (node as Record<string, unknown>)[segment] : undefined;
+    }
+    const kind = node === undefined ? "missing" : kindOf(node);
+    containers.set(selector.container, kind);
+    if (kind === "array") (node as unknown[]).forEach((value, index) => selector.visit(value, index));
+    else if (kind === "object") for (const [key, value] of Object.entries(node as object)) selector.visit(value, key);
+  }
+  return { containers, engine: "parse" };
+}
+
+/** JSON.parse reports a character position; turn it into line and column a person can open. */
+function describeParseError(text: string, message: string): string {
+  const match = /position (\d+)/.exec(message);
+  if (!match) return `invalid JSON: ${message}`;
+  const position = Number(match[1]);
+  const before = text.slice(0, position);
+  const line = before.split("\n").length;
+  const column = position - before.lastIndexOf("\n");
+  return `invalid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/s, "")}`;
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  // Find the failing 64 KiB block, then step through it byte by byte from a decoder primed with
+  // everything before it (the error can only surface at or after the bad byte).
+  const block = 1 << 16;
+  const scan = new TextDecoder("utf-8", { fatal: true });
+  let start = 0;
+  try {
+    for (; start < bytes.length; start += block) scan.decode(bytes.subarray(start, start + block), { stream: true });
+    return bytes.length;
+  } catch {
+    const primed = new TextDecoder("utf-8", { fatal: true });
+    primed.decode(bytes.subarray(0, start), { stream: true });
+    for (let i = start; i < bytes.length; i++) {
+      try {
+        primed.decode(bytes.subarray(i, i + 1), { stream: true });
+      } catch {
+        return i;
+      }
+    }
+    return bytes.length;
+  }
+}
+
+async function parseStreaming(file: string, selectors: Selector[]): Promise<JsonReadResult> {
+  const containers = new Map<string, ContainerKind>();
+  const byDepth = new Map<number, Selector[]>();
+  const containerPaths = new Map<string, string>();
+  for (const selector of selectors) {
+    containers.set(selector.container, "missing");
+    const depth = selector.segments.length + 1;
+    byDepth.set(depth, [...(byDepth.get(depth) ?? []), selector]);
+    containerPaths.set(selector.container, selector.container);
+  }
+  const parser = new JSONParser({
+    paths: [...new Set([...selectors.map((s) => `${s.container}.*`), ...containerPaths.keys()])],
+    keepStack: false,
+  });
+  parser.onValue = ({ value, key, stack }) => {
+    // stack[0] is the root; stack[i].key for i >= 1 are the keys down to this value's parent.
+    const depth = stack.length;
+    const candidates = byDepth.get(depth);
+    if (candidates) {
+      for (const selector of candidates) {
+        if (selector.segments.every((segment, i) => stack[i + 1]?.key === segment)) {
+          selector.visit(value, key as JsonKey);
+          return;
+        }
+      }
+    }
+    // Otherwise a container itself, emitted empty once its elements were visited and dropped.
+    const path = ["$", ...stack.slice(1).map((s) => String(s.key)), ...(key === undefined ? [] : [String(key)])].join(".");
+    if (containers.has(path)) containers.set(path, kindOf(value));
+  };
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let offset = 0;
+  let first = true;
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      let data: Buffer = chunk;
+      if (first && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
+      first = false;
+      try {
+        decoder.decode(data, { stream: true });
+      } catch {
+        throw new InputError(file, undefined, `not valid UTF-8 (in the bytes after offset ${offset})`);
+      }
+      parser.write(data);
+      offset += chunk.length;
+    }
+    try {
+      decoder.decode();
+    } catch {
+      throw new InputError(file, undefined, "not valid UTF-8 (truncated character at the end)");
+    }
+    if (!parser.isEnded) parser.end();
+  } catch (error) {
+    if (error instanceof InputError || error instanceof UsageError) throw error;
+    if (error instanceof Error && /Tokenizer|TokenParser|JSON|Unexpected/i.test(`${error.name} ${error.message}`)) {
+      throw new InputError(file, undefined, `invalid JSON (within the first ${offset + (1 << 20)} bytes): ${error.message}`);
+    }
+    throw error;
+  }
+  return { containers, engine: "stream" };
+}

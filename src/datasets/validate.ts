@@ -1,0 +1,36 @@
+/**
+ * Checks on values parsed from JSON. Each returns a problem description, or undefined when the value
+ * is fine, so hot loops build an error path only when something is wrong.
+ */
+
+export function describeJsonValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === "number") return Number.isNaN(value) ? "NaN" : Number.isFinite(value) ? String(value) : "a number out of range";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}...` : value)}`;
+  return typeof value === "object" ? "an object" : typeof value;
+}
+
+/** A JSON number that is finite: not a string, not null, not 1e400 (which parses to Infinity). */
+export function finiteNumberProblem(value: unknown): string | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return undefined;
+  return `expected a finite number, got ${describeJsonValue(value)}`;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+export function objectProblem(value: unknown): string | undefined {
+  return isRecord(value) ? undefined : `expected an object, got ${describeJsonValue(value)}`;
+}
+
+/** Exactly four finite numbers; returns which one is wrong. */
+export function box4Problem(value: unknown): string | undefined {
+  if (!Array.isArray(value) || value.length !== 4) return `expected 4 numbers, got ${describeJsonValue(value)}`;
+  for (let i = 0; i < 4; i++) {
+    const problem = finiteNumberProblem(value[i]);
+    if (problem) return `[${i}]: ${problem}`;
+  }
+  return undefined;
+}

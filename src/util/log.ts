@@ -1,0 +1,18 @@
+/** Logs go to stderr so that stdout carries only results (tables or `--json -`). */
+export interface Logger {
+  warn(message: string): void;
+  info(message: string): void;
+  debug(message: string): void;
+}
+
+export function stderrLogger(verbose: boolean): Logger {
+  return {
+    warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    info: (m) => process.stderr.write(`${m}\n`),
+    debug: (m) => {
+      if (verbose) process.stderr.write(`${m}\n`);
+    },
+  };
+}
+
+export const silentLogger: Logger = { warn() {}, info() {}, debug() {} };

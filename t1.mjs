@@ -1,0 +1,13 @@
+import fs from 'node:fs';
+import {Tokenizer, JSONParser} from '@streamparser/json';
+const f = process.argv[2];
+let t=performance.now(); const b=fs.readFileSync(f); const v=JSON.parse(b.toString('latin1')); console.log('JSON.parse', (performance.now()-t).toFixed(0),'ms');
+t=performance.now(); let n=0;
+const tk = new Tokenizer(); tk.onToken = (tok) => { n++; };
+for await (const c of fs.createReadStream(f,{highWaterMark:1<<20})) tk.write(c);
+console.log('tokenizer only', n, (performance.now()-t).toFixed(0),'ms');
+t=performance.now(); n=0;
+const p = new JSONParser({paths:['$.*'], keepStack:false});
+p.onValue = ({value}) => { n++; };
+for await (const c of fs.createReadStream(f,{highWaterMark:1<<20})) p.write(c);
+console.log('parser $.*', n, (performance.now()-t).toFixed(0),'ms');
