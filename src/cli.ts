@@ -43,7 +43,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Commander has already printed its message (or the help / version text).
       return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    // One line, whatever the message holds; the details are for --verbose.
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
     process.stderr.write(`mdetr: error: ${message}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return exitCodeFor(error);

@@ -88,8 +88,8 @@ async function parseWhole(file: string, selectors: Selector[]): Promise<JsonRead
   let root: unknown;
   try {
     root = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(file, undefined, describeParseError(text, (error as Error).message));
+  } catch {
+    throw new InputError(file, undefined, describeSyntaxError(bytes));
   }
   const containers = new Map<string, ContainerKind>();
   for (const selector of selectors) {
@@ -105,15 +105,46 @@ async function parseWhole(file: string, selectors: Selector[]): Promise<JsonRead
   return { containers, engine: "parse" };
 }
 
-/** JSON.parse reports a character position; turn it into line and column a person can open. */
-function describeParseError(text: string, message: string): string {
-  const match = /position (\d+)/.exec(message);
-  if (!match) return `invalid JSON: ${message}`;
-  const position = Number(match[1]);
-  const before = text.slice(0, position);
-  const line = before.split("\n").length;
-  const column = position - before.lastIndexOf("\n");
-  return `invalid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/s, "")}`;
+/**
+ * The library's messages name its internal parser state and, for bad characters, the absolute
+ * position; keep what a user needs: the token and where it is.
+ */
+function syntaxProblem(error: unknown, parser: JSONParser): { message: string; offset: number | undefined } {
+  const raw = error instanceof Error ? error.message : String(error);
+  if (/ended in mid-parsing/.test(raw)) return { message: "unexpected end of file", offset: undefined };
+  const absolute = /absolute position "(\d+)"/.exec(raw);
+  const message = raw
+    .replace(/\s+at chunk position "\d+" \(absolute position "\d+"\)/, "")
+    .replace(/\s+in state \w+\.?/, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  return { message, offset: absolute ? Number(absolute[1]) : failureOffset(parser) };
+}
+
+/** Byte offset where the tokenizer stopped (a private field of the library; undefined if it moves). */
+function failureOffset(parser: JSONParser): number | undefined {
+  const offset = (parser as unknown as { tokenizer?: { offset?: unknown } }).tokenizer?.offset;
+  return typeof offset === "number" && offset >= 0 ? offset : undefined;
+}
+
+/**
+ * V8's JSON.parse messages carry no reliable position (and quote the input); re-run the file
+ * through the streaming tokenizer to say where the syntax breaks, as line and column.
+ */
+function describeSyntaxError(bytes: Uint8Array): string {
+  const parser = new JSONParser({ paths: [], keepStack: false });
+  try {
+    parser.write(bytes);
+    if (!parser.isEnded) parser.end();
+  } catch (error) {
+    const { message, offset } = syntaxProblem(error, parser);
+    if (offset === undefined) return `invalid JSON: ${message}`;
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) (line++, (lineStart = i + 1));
+    return `invalid JSON at line ${line}, column ${offset - lineStart + 1}: ${message}`;
+  }
+  return "invalid JSON";
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -149,6 +180,8 @@ async function parseStreaming(file: string, selectors: Selector[]): Promise<Json
     byDepth.set(depth, [...(byDepth.get(depth) ?? []), selector]);
     containerPaths.set(selector.container, selector.container);
   }
+  // Errors thrown by visitors pass through the parser; everything else it throws is bad JSON.
+  let visitorError: unknown;
   const parser = new JSONParser({
     paths: [...new Set([...selectors.map((s) => `${s.container}.*`), ...containerPaths.keys()])],
     keepStack: false,
@@ -160,7 +193,12 @@ async function parseStreaming(file: string, selectors: Selector[]): Promise<Json
     if (candidates) {
       for (const selector of candidates) {
         if (selector.segments.every((segment, i) => stack[i + 1]?.key === segment)) {
-          selector.visit(value, key as JsonKey);
+          try {
+            selector.visit(value, key as JsonKey);
+          } catch (error) {
+            visitorError = error;
+            throw error;
+          }
           return;
         }
       }
@@ -192,11 +230,9 @@ async function parseStreaming(file: string, selectors: Selector[]): Promise<Json
     }
     if (!parser.isEnded) parser.end();
   } catch (error) {
-    if (error instanceof InputError || error instanceof UsageError) throw error;
-    if (error instanceof Error && /Tokenizer|TokenParser|JSON|Unexpected/i.test(`${error.name} ${error.message}`)) {
-      throw new InputError(file, undefined, `invalid JSON (within the first ${offset + (1 << 20)} bytes): ${error.message}`);
-    }
-    throw error;
+    if (error === visitorError || error instanceof InputError) throw error;
+    const { message, offset: at } = syntaxProblem(error, parser);
+    throw new InputError(file, undefined, `invalid JSON${at === undefined ? "" : ` at byte ${at}`}: ${message}`);
   }
   return { containers, engine: "stream" };
 }
