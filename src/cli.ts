@@ -35,8 +35,14 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   const verbose = argv.includes("--verbose");
+  const started = performance.now();
   try {
     await program.parseAsync(argv as string[]);
+    if (verbose) {
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      const peakMiB = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+      process.stderr.write(`mdetr: finished in ${seconds} s, peak RSS ${peakMiB} MiB\n`);
+    }
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {

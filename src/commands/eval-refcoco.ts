@@ -6,7 +6,7 @@ import { readRefexpAnnotations } from "../datasets/refexp-annotations.js";
 import { refexpPrecision, type RefexpDatasetPrecision } from "../metrics/refexp-precision.js";
 import type { BoxOverlap } from "../metrics/box-overlap.js";
 import { emitResult } from "../util/emit.js";
-import type { Logger } from "../util/log.js";
+import { stopwatch, type Logger } from "../util/log.js";
 import { formatTable, percent } from "../util/table.js";
 import { listSome, parseChoice, parseKList, parseNumberIn } from "./option-parsers.js";
 import type { CommandContext } from "./context.js";
@@ -31,10 +31,11 @@ export interface EvalRefcocoReport {
 }
 
 export async function evalRefcoco(options: EvalRefcocoOptions, log: Logger): Promise<EvalRefcocoReport> {
+  const clock = stopwatch();
   const groundTruth = await readRefexpAnnotations(options.annotations);
-  log.debug(`${options.annotations}: ${groundTruth.imageIds.length} expressions in ${groundTruth.datasetNames.join(", ")}`);
+  log.debug(`${options.annotations}: ${groundTruth.imageIds.length} expressions in ${groundTruth.datasetNames.join(", ")} (${clock.lap()})`);
   const predictions = await readBoxPredictions(options.predictions, groundTruth.indexOfImageId);
-  log.debug(`${options.predictions}: ${predictions.scores.length} boxes (${predictions.format})`);
+  log.debug(`${options.predictions}: ${predictions.scores.length} boxes, ${predictions.format} (${clock.lap()})`);
 
   const missingIds = groundTruth.imageIds.filter((_, e) => !predictions.listed[e]);
   if (missingIds.length > 0 && !options.allowMissing) {
@@ -55,6 +56,7 @@ export async function evalRefcoco(options: EvalRefcocoOptions, log: Logger): Pro
     { ...groundTruth, ...predictions },
     { k: options.k, overlap: options.match, threshold: options.iouThreshold },
   );
+  log.debug(`precision@k (${clock.lap()})`);
   return {
     rows,
     match: options.match,

@@ -171,42 +171,46 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 }
 
 async function parseStreaming(file: string, selectors: Selector[]): Promise<JsonReadResult> {
-  const containers = new Map<string, ContainerKind>();
+  const containers = new Map<string, ContainerKind>(selectors.map((s) => [s.container, "missing"]));
   const byDepth = new Map<number, Selector[]>();
-  const containerPaths = new Map<string, string>();
   for (const selector of selectors) {
-    containers.set(selector.container, "missing");
     const depth = selector.segments.length + 1;
     byDepth.set(depth, [...(byDepth.get(depth) ?? []), selector]);
-    containerPaths.set(selector.container, selector.container);
   }
   // Errors thrown by visitors pass through the parser; everything else it throws is bad JSON.
   let visitorError: unknown;
-  const parser = new JSONParser({
-    paths: [...new Set([...selectors.map((s) => `${s.container}.*`), ...containerPaths.keys()])],
-    keepStack: false,
-  });
-  parser.onValue = ({ value, key, stack }) => {
+  await streamPass(file, selectors.map((s) => `${s.container}.*`), () => visitorError, ({ value, key, parent, stack }) => {
     // stack[0] is the root; stack[i].key for i >= 1 are the keys down to this value's parent.
-    const depth = stack.length;
-    const candidates = byDepth.get(depth);
-    if (candidates) {
-      for (const selector of candidates) {
-        if (selector.segments.every((segment, i) => stack[i + 1]?.key === segment)) {
-          try {
-            selector.visit(value, key as JsonKey);
-          } catch (error) {
-            visitorError = error;
-            throw error;
-          }
-          return;
-        }
+    for (const selector of byDepth.get(stack.length) ?? []) {
+      if (!selector.segments.every((segment, i) => stack[i + 1]?.key === segment)) continue;
+      containers.set(selector.container, Array.isArray(parent) ? "array" : "object");
+      try {
+        selector.visit(value, key as JsonKey);
+      } catch (error) {
+        visitorError = error;
+        throw error;
       }
+      return;
     }
-    // Otherwise a container itself, emitted empty once its elements were visited and dropped.
-    const path = ["$", ...stack.slice(1).map((s) => String(s.key)), ...(key === undefined ? [] : [String(key)])].join(".");
-    if (containers.has(path)) containers.set(path, kindOf(value));
-  };
+  });
+  // A container with no elements is empty, missing or not a container. Selecting a container
+  // itself makes the library keep all its elements, so ask for it only now, when it holds none.
+  const unresolved = [...containers].filter(([, kind]) => kind === "missing").map(([path]) => path);
+  if (unresolved.length > 0) {
+    await streamPass(file, unresolved, () => undefined, ({ value, key, stack }) => {
+      const path = ["$", ...stack.slice(1).map((s) => String(s.key)), ...(key === undefined ? [] : [String(key)])].join(".");
+      if (containers.has(path)) containers.set(path, kindOf(value));
+    });
+  }
+  return { containers, engine: "stream" };
+}
+
+type OnValue = NonNullable<JSONParser["onValue"]>;
+
+/** One pass of @streamparser/json over the file, checking UTF-8 on the way. */
+async function streamPass(file: string, paths: string[], passThrough: () => unknown, onValue: OnValue): Promise<void> {
+  const parser = new JSONParser({ paths, keepStack: false });
+  parser.onValue = onValue;
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let offset = 0;
   let first = true;
@@ -230,9 +234,8 @@ async function parseStreaming(file: string, selectors: Selector[]): Promise<Json
     }
     if (!parser.isEnded) parser.end();
   } catch (error) {
-    if (error === visitorError || error instanceof InputError) throw error;
+    if (error === passThrough() || error instanceof InputError) throw error;
     const { message, offset: at } = syntaxProblem(error, parser);
     throw new InputError(file, undefined, `invalid JSON${at === undefined ? "" : ` at byte ${at}`}: ${message}`);
   }
-  return { containers, engine: "stream" };
 }

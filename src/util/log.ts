@@ -16,3 +16,16 @@ export function stderrLogger(verbose: boolean): Logger {
 }
 
 export const silentLogger: Logger = { warn() {}, info() {}, debug() {} };
+
+/** Seconds since the last lap, for --verbose timing lines. */
+export function stopwatch(): { lap(): string } {
+  let last = performance.now();
+  return {
+    lap() {
+      const now = performance.now();
+      const text = `${((now - last) / 1000).toFixed(2)} s`;
+      last = now;
+      return text;
+    },
+  };
+}

@@ -1,0 +1,15 @@
+/** `npm run bench -- <name> [options]`: one benchmark per heavy command; each makes its own data. */
+import { benchRefcoco } from "./refcoco.js";
+
+const benches: Record<string, (argv: string[]) => Promise<void>> = {
+  refcoco: benchRefcoco,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name === undefined ? undefined : benches[name];
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join("|")}> [options]`);
+  process.exitCode = 2;
+} else {
+  await bench(rest);
+}

@@ -1,0 +1,63 @@
+/** Shared bench plumbing: a seeded generator, streaming file writes, and timing a CLI run. */
+import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** mulberry32: a small seeded PRNG, so every bench run sees the same data. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes pieces produced by `parts` to `path`, respecting back-pressure; returns the byte count. */
+export async function writeStreamed(path: string, parts: Iterable<string>): Promise<number> {
+  const out = createWriteStream(path);
+  let bytes = 0;
+  let pending = "";
+  for (const part of parts) {
+    pending += part;
+    if (pending.length > 1 << 20) {
+      bytes += Buffer.byteLength(pending);
+      if (!out.write(pending)) await once(out, "drain");
+      pending = "";
+    }
+  }
+  bytes += Buffer.byteLength(pending);
+  out.end(pending);
+  await once(out, "finish");
+  return bytes;
+}
+
+export interface CliMeasurement {
+  seconds: number;
+  peakRssMiB: number;
+  /** The command's --verbose lines (phase timings). */
+  log: string[];
+}
+
+/** Runs `mdetr --verbose ...args` in a fresh process and reads its own peak RSS report. */
+export async function measureCli(args: string[]): Promise<CliMeasurement> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(repoRoot, "bin/mdetr.js"), "--verbose", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const [code] = (await once(child, "exit")) as [number];
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`mdetr exited with ${code}:\n${stderr}`);
+  const peak = /peak RSS (\d+) MiB/.exec(stderr);
+  return { seconds, peakRssMiB: peak ? Number(peak[1]) : NaN, log: stderr.trim().split("\n") };
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
