@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { readJson, type JsonKey } from "../src/datasets/json-reader.js";
 import { InputError } from "../src/errors.js";
+import { splitJson, SplitSyntaxError } from "../src/datasets/json-splitter.js";
 import { tempDir } from "./helpers.js";
 
-const engines = { parse: undefined, stream: "0" } as const;
 
 function fileWith(content: string | Uint8Array): string {
   const path = join(tempDir(), "input.json");
@@ -20,17 +20,13 @@ async function collect(file: string, selectors: string[]) {
   return { visits, containers: Object.fromEntries(result.containers), engine: result.engine };
 }
 
-for (const [engine, threshold] of Object.entries(engines)) {
+for (const engine of ["parse", "split", "stream"] as const) {
   describe(`JSON reader (${engine} engine)`, () => {
-    const saved = process.env["MDETR_JSON_STREAM_THRESHOLD"];
-    if (threshold === undefined) delete process.env["MDETR_JSON_STREAM_THRESHOLD"];
     afterEach(() => {
-      if (saved === undefined) delete process.env["MDETR_JSON_STREAM_THRESHOLD"];
-      else process.env["MDETR_JSON_STREAM_THRESHOLD"] = saved;
+      delete process.env["MDETR_JSON_ENGINE"];
     });
     const withEngine = async <T>(run: () => Promise<T>): Promise<T> => {
-      if (threshold === undefined) delete process.env["MDETR_JSON_STREAM_THRESHOLD"];
-      else process.env["MDETR_JSON_STREAM_THRESHOLD"] = threshold;
+      process.env["MDETR_JSON_ENGINE"] = engine;
       return run();
     };
 
@@ -68,7 +64,23 @@ for (const [engine, threshold] of Object.entries(engines)) {
       });
     });
 
-    for (const bad of ["[1, 2", "[NaN]", '{"a": 1,}', "[1] [2]", "nul"]) {
+    it("takes a scalar root and reports it", async () => {
+      const got = await withEngine(() => collect(fileWith(" 42 "), ["$.*"]));
+      assert.deepEqual(got.visits, []);
+      assert.deepEqual(got.containers, { $: "other" });
+    });
+
+    it("handles keys with escapes, nested containers and strings with brackets", async () => {
+      const text = '{"im\\u0061ges": [{"c": "a]},[\\"x"}], "annotations": {"k": [1, {"z": "}"}]}, "other": [[1]]}';
+      const got = await withEngine(() => collect(fileWith(text), ["$.images.*", "$.annotations.*"]));
+      assert.deepEqual(got.visits, [
+        ["$.images.*", 0, { c: 'a]},["x' }],
+        ["$.annotations.*", "k", [1, { z: "}" }]],
+      ]);
+      assert.deepEqual(got.containers, { "$.images": "array", "$.annotations": "object" });
+    });
+
+    for (const bad of ["[1, 2", "[NaN]", '{"a": 1,}', "[1] [2]", "nul", "[1,]", "[,1]", "]", '{"images": [1}']) {
       it(`rejects invalid JSON ${JSON.stringify(bad)}`, async () => {
         await assert.rejects(withEngine(() => collect(fileWith(bad), ["$.*"])), (error: unknown) => {
           assert.ok(error instanceof InputError, String(error));
@@ -79,3 +91,27 @@ for (const [engine, threshold] of Object.entries(engines)) {
     }
   });
 }
+
+describe("JSON splitter batches", () => {
+  // Tiny batches force a cut at nearly every comma, so the cut logic is exercised on small files.
+  const split = async (text: string, rootKey?: string) => {
+    const visits: [JsonKey, unknown][] = [];
+    const containers = await splitJson(fileWith(text), [{ rootKey, visit: (value, key) => visits.push([key, value]) }], 4);
+    return { visits, containers: Object.fromEntries(containers) };
+  };
+
+  it("visits every element once, in order, across cuts", async () => {
+    const values = Array.from({ length: 50 }, (_, i) => ({ i, s: "x,y]".repeat(i % 3) }));
+    const got = await split(JSON.stringify(values));
+    assert.deepEqual(got.visits, values.map((v, i) => [i, v]));
+    const object = await split(JSON.stringify({ images: values, tail: 1 }), "images");
+    assert.deepEqual(object.visits.length, 50);
+    assert.deepEqual(object.containers, { "$.images": "array" });
+  });
+
+  for (const bad of ["[1,2,3,]", "[1,,2]", '{"a":1,"b":2,}', "[1,2] x"]) {
+    it(`rejects ${bad} even where a cut falls on the bad comma`, async () => {
+      await assert.rejects(split(bad), SplitSyntaxError);
+    });
+  }
+});

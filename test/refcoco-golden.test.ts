@@ -6,11 +6,11 @@ import { goldenCases, numericDifferences, readJsonFile, runCli, tempDir } from "
 // Golden numbers computed by MDETR's RefExpEvaluator (see test/fixtures/golden/README.md).
 describe("eval refcoco matches MDETR's evaluator on the golden cases", () => {
   for (const golden of goldenCases("refcoco")) {
-    for (const engine of ["parse", "stream"] as const) {
+    for (const engine of ["parse", "split", "stream"] as const) {
       it(`${golden.name} (${engine} engine)`, () => {
         const out = join(tempDir(), "out.json");
         const argv = golden.argv.map((a) => a.replace("{out}", out));
-        const env: Record<string, string> = engine === "stream" ? { MDETR_JSON_STREAM_THRESHOLD: "0" } : {};
+        const env = { MDETR_JSON_ENGINE: engine };
         const run = runCli(argv, { cwd: golden.dir, env });
         assert.equal(run.code, 0, run.stderr);
         assert.deepEqual(numericDifferences(golden.expected, readJsonFile(out)), []);
