@@ -32,7 +32,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** `mdetr ... | head` closes stdout early; that is the reader's choice, not a failure. */
+function quietOnClosedStdout(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(EXIT_OK);
+    throw error;
+  });
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  quietOnClosedStdout();
   const program = buildProgram();
   const verbose = argv.includes("--verbose");
   const started = performance.now();
