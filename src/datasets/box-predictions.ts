@@ -9,7 +9,7 @@
 import { InputError, childPath } from "../errors.js";
 import { Growable } from "../util/growable.js";
 import { readJson } from "./json-reader.js";
-import { box4Problem, describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "./validate.js";
+import { box4Problem, cocoBoxProblem, describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "./validate.js";
 
 export type PredictionFormat = "coco-results" | "mdetr-dict";
 
@@ -63,13 +63,12 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
     const idProblem = finiteNumberProblem(imageId);
     if (idProblem) throw new InputError(file, `${at}.image_id`, idProblem);
     const bbox = entry["bbox"];
-    const boxProblem = box4Problem(bbox);
+    const boxProblem = cocoBoxProblem(bbox);
     if (boxProblem) throw new InputError(file, `${at}.bbox`, boxProblem);
     const score = entry["score"];
     const scoreProblem = finiteNumberProblem(score);
     if (scoreProblem) throw new InputError(file, `${at}.score`, scoreProblem);
     const [x, y, w, h] = bbox as [number, number, number, number];
-    if (w < 0 || h < 0) throw new InputError(file, `${at}.bbox`, `width and height must be >= 0, got [${x}, ${y}, ${w}, ${h}]`);
     const e = indexOfImageId.get(String(imageId));
     if (e === undefined) return noteUnknown(String(imageId));
     if (e !== lastExpression) {

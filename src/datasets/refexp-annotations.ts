@@ -6,7 +6,7 @@
 import { basename, extname } from "node:path";
 import { InputError, childPath } from "../errors.js";
 import { readJson, type ContainerKind } from "./json-reader.js";
-import { box4Problem, describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "./validate.js";
+import { cocoBoxProblem, describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "./validate.js";
 
 export interface RefexpGroundTruth {
   /** Image (= expression) ids in file order, as the text of the JSON number. */
@@ -61,10 +61,9 @@ export async function readRefexpAnnotations(file: string): Promise<RefexpGroundT
       const imageIdProblem = finiteNumberProblem(annotation["image_id"]);
       if (imageIdProblem) throw new InputError(file, `${at}.image_id`, imageIdProblem);
       const bbox = annotation["bbox"];
-      const boxProblem = box4Problem(bbox);
+      const boxProblem = cocoBoxProblem(bbox);
       if (boxProblem) throw new InputError(file, `${at}.bbox`, boxProblem);
       const [x, y, w, h] = bbox as [number, number, number, number];
-      if (w < 0 || h < 0) throw new InputError(file, `${at}.bbox`, `width and height must be >= 0, got [${x}, ${y}, ${w}, ${h}]`);
       // Mirrors refexp.py: [x, y, x + w, y + h] computed in Python floats.
       boxes.push([x, y, x + w, y + h]);
       annotationOf.push(annotation["image_id"] as number);

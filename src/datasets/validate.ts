@@ -34,3 +34,11 @@ export function box4Problem(value: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** A COCO `[x, y, w, h]` box: four finite numbers with width and height >= 0 (zero is fine). */
+export function cocoBoxProblem(value: unknown): string | undefined {
+  const problem = box4Problem(value);
+  if (problem) return problem;
+  const [x, y, w, h] = value as [number, number, number, number];
+  return w < 0 || h < 0 ? `width and height must be >= 0, got [${x}, ${y}, ${w}, ${h}]` : undefined;
+}
