@@ -10,7 +10,8 @@
  * what locates an error once this engine has found one.
  */
 import { createReadStream } from "node:fs";
-import type { ContainerKind, JsonKey, JsonVisitor } from "./json-reader.js";
+import { kindOf, type ContainerKind, type JsonKey, type JsonVisitor } from "./json-selectors.js";
+import { isRecord } from "./validate.js";
 
 export interface SplitSelector {
   /** undefined selects the root's elements (`$.*`); a key selects `$.<key>.*`. */
@@ -127,10 +128,11 @@ class Splitter {
     if (this.inString || this.depth !== 0 || this.visit) throw new SplitSyntaxError("unexpected end of file");
     const skeleton = this.parse(Buffer.concat(this.skeleton), "", "");
     const kinds = new Map<string, ContainerKind>();
-    const kindOf = (v: unknown): ContainerKind =>
-      v === undefined ? "missing" : Array.isArray(v) ? "array" : v !== null && typeof v === "object" ? "object" : "other";
     if (this.rootVisitor) kinds.set("$", kindOf(skeleton));
-    for (const key of this.byKey.keys()) kinds.set(`$.${key}`, kindOf((skeleton as Record<string, unknown>)[key]));
+    for (const key of this.byKey.keys()) {
+      const value = isRecord(skeleton) ? skeleton[key] : undefined;
+      kinds.set(`$.${key}`, value === undefined ? "missing" : kindOf(value));
+    }
     return kinds;
   }
 
