@@ -147,6 +147,13 @@ describe("mdetr eval refcoco", () => {
       });
     }
 
+    it("an output folder that does not exist, before any work", () => {
+      const { run } = evalRun(dictPredictions, ["--json", "/nonexistent-folder/out.json"]);
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, /--json \/nonexistent-folder\/out\.json: cannot write into \/nonexistent-folder \(ENOENT\)/);
+      assert.equal(run.stdout, "");
+    });
+
     it("a missing predictions file", () => {
       const run = runCli(["eval", "refcoco", "--annotations", "nope.json", "--predictions", "nope.json"]);
       assert.equal(run.code, 2);

@@ -5,7 +5,7 @@ import { readBoxPredictions, type PredictionFormat } from "../datasets/box-predi
 import { readRefexpAnnotations } from "../datasets/refexp-annotations.js";
 import { refexpPrecision, type RefexpDatasetPrecision } from "../metrics/refexp-precision.js";
 import type { BoxOverlap } from "../metrics/box-overlap.js";
-import { emitResult } from "../util/emit.js";
+import { checkOutputTarget, emitResult } from "../util/emit.js";
 import { stopwatch, type Logger } from "../util/log.js";
 import { formatTable, percent } from "../util/table.js";
 import { listSome, parseChoice, parseKList, parseNumberIn } from "./option-parsers.js";
@@ -120,6 +120,7 @@ export function registerEvalRefcoco(evalCommand: Command, context: CommandContex
         k: parseKList("--k", String(raw["k"])),
         allowMissing: raw["allowMissing"] === true,
       };
+      await checkOutputTarget("--json", raw["json"] as string | undefined);
       const report = await evalRefcoco(options, context.log());
       await emitResult({ table: refcocoTable(report), json: refcocoJson(report) }, raw["json"] as string | undefined);
     });

@@ -3,6 +3,10 @@
  * same numbers for machines, written atomically. `--json -` puts the JSON on stdout instead of
  * the table, so that stdout stays parseable.
  */
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
 
 export interface Emittable {
@@ -16,6 +20,20 @@ export async function emitResult(result: Emittable, jsonTarget: string | undefin
     process.stdout.write(text);
     return;
   }
-  process.stdout.write(result.table);
+  // The file first: if it cannot be written, stdout shows no result that looks like success.
   if (jsonTarget !== undefined) await writeFileAtomic(jsonTarget, [text]);
+  process.stdout.write(result.table);
+}
+
+/** Fails before any heavy work when an output file could not be created. */
+export async function checkOutputTarget(option: string, target: string | undefined): Promise<void> {
+  if (target === undefined || target === "-") return;
+  const folder = dirname(resolve(target));
+  try {
+    if (!(await stat(folder)).isDirectory()) throw new UsageError(`${option} ${target}: ${folder} is not a folder`);
+    await access(folder, constants.W_OK);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${option} ${target}: cannot write into ${folder} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
 }
