@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { CommandContext } from "./context.js";
 import { registerEvalRefcoco } from "./eval-refcoco.js";
+import { registerMergeAnnotations } from "./merge-annotations.js";
 
 export function registerCommands(program: Command, context: CommandContext): void {
   const evalCommand = program
@@ -9,4 +10,5 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .description("evaluate predictions on a grounding benchmark")
     .addHelpText("after", "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json\n");
   registerEvalRefcoco(evalCommand, context);
+  registerMergeAnnotations(program, context);
 }

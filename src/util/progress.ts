@@ -1,0 +1,27 @@
+/** A progress bar on stderr, shown only when stderr is a terminal (never in pipes, logs or CI). */
+import cliProgress from "cli-progress";
+
+export interface Progress {
+  tick(amount?: number): void;
+  stop(): void;
+}
+
+export function progressBar(label: string, total: number): Progress {
+  if (!process.stderr.isTTY || total === 0) return { tick() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  let done = 0;
+  return {
+    tick(amount = 1) {
+      done += amount;
+      // Redrawing costs; a few hundred updates are enough for a smooth bar.
+      if (done === total || done % Math.max(1, Math.floor(total / 500)) === 0) bar.update(done);
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
