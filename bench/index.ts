@@ -1,7 +1,9 @@
 /** `npm run bench -- <name> [options]`: one benchmark per heavy command; each makes its own data. */
+import { benchMerge } from "./merge.js";
 import { benchRefcoco } from "./refcoco.js";
 
 const benches: Record<string, (argv: string[]) => Promise<void>> = {
+  merge: benchMerge,
   refcoco: benchRefcoco,
 };
 
