@@ -51,7 +51,7 @@ function* datasetParts(images: number, source: "coco" | "vg", firstOriginalId: n
 }
 
 export async function benchMerge(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "100000" } } });
+  const { values } = parseArgs({ args: argv, options: { keep: { type: "boolean", default: false }, images: { type: "string", default: "100000" } } });
   const images = Number(values.images);
   const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-merge-"));
   try {
@@ -70,6 +70,7 @@ export async function benchMerge(argv: string[]): Promise<void> {
       for (const line of m.log.filter((l) => /\(\d+\.\d+ s\)$|^merged/.test(l))) console.log(`    ${line.replaceAll(dir + "/", "")}`);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (values.keep) console.log(`  data kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -48,7 +48,7 @@ function* predictionParts(expressions: number, boxes: number, format: "dict" | "
 }
 
 export async function benchRefcoco(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { expressions: { type: "string", default: "100000" }, boxes: { type: "string", default: "100" }, format: { type: "string", default: "dict" } } });
+  const { values } = parseArgs({ args: argv, options: { keep: { type: "boolean", default: false }, expressions: { type: "string", default: "100000" }, boxes: { type: "string", default: "100" }, format: { type: "string", default: "dict" } } });
   const expressions = Number(values.expressions);
   const boxes = Number(values.boxes);
   const format = values.format === "list" ? "list" : "dict";
@@ -67,6 +67,7 @@ export async function benchRefcoco(argv: string[]): Promise<void> {
       for (const line of m.log.filter((l) => /\(\d+\.\d+ s\)$/.test(l))) console.log(`    ${line.replace(dir + "/", "")}`);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (values.keep) console.log(`  data kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

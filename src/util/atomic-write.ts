@@ -3,6 +3,7 @@
  * interrupted run never leaves a half-written result where a finished one is expected.
  */
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -28,10 +29,7 @@ export async function writeFileAtomic(target: string, chunks: Iterable<string | 
   }
   try {
     for await (const chunk of chunks) {
-      if (!out.write(chunk)) await new Promise<void>((resolve, reject) => {
-        out.once("drain", resolve);
-        out.once("error", reject);
-      });
+      if (!out.write(chunk)) await once(out, "drain");
     }
     out.end();
     await finished(out);

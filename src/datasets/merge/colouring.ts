@@ -31,13 +31,20 @@ export interface ColouringNode {
   endsSentence: boolean;
 }
 
-/** The largest overlap between any box of a and any box of b, as the chosen mode reads it. */
+/** Whether the largest overlap between any box of a and any box of b exceeds maxOverlap (>= 0). */
 function exceedsOverlap(a: Float32Array, b: Float32Array, options: ColouringOptions): boolean {
   const measure = options.overlap === "giou" && !options.mdetrCompat ? giouFloat32 : iouFloat32;
   let largest = -Infinity;
   for (let i = 0; i < a.length; i += 4) {
+    const a0 = a[i]!, a1 = a[i + 1]!, a2 = a[i + 2]!, a3 = a[i + 3]!;
+    const aEmpty = a2 === a0 || a3 === a1;
     for (let j = 0; j < b.length; j += 4) {
-      const value = measure(a[i]!, a[i + 1]!, a[i + 2]!, a[i + 3]!, b[j]!, b[j + 1]!, b[j + 2]!, b[j + 3]!);
+      const b0 = b[j]!, b1 = b[j + 1]!, b2 = b[j + 2]!, b3 = b[j + 3]!;
+      // Boxes that do not intersect have IoU 0 and GIoU <= 0, never above a threshold >= 0; the
+      // float32 differences have the sign of these comparisons, so skipping them changes nothing.
+      // Two zero-area boxes still go through: their 0/0 is the NaN the modes read differently.
+      if ((Math.min(a2, b2) <= Math.max(a0, b0) || Math.min(a3, b3) <= Math.max(a1, b1)) && !(aEmpty && (b2 === b0 || b3 === b1))) continue;
+      const value = measure(a0, a1, a2, a3, b0, b1, b2, b3);
       if (Number.isNaN(value)) {
         // torch.max propagates NaN and `NaN > 0.5` is False: no edge, whatever the other pairs say.
         if (options.mdetrCompat) return false;
