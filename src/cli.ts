@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/index.js";
-import { EXIT_BAD_INPUT, EXIT_OK, exitCodeFor } from "./errors.js";
+import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, exitCodeFor } from "./errors.js";
 import { stderrLogger } from "./util/log.js";
 
 function packageVersion(): string {
@@ -19,16 +19,15 @@ export function buildProgram(): Command {
     .description("Vision-language grounding toolkit: MDETR-family evaluation with the reference tools' exact numbers")
     .version(packageVersion())
     .option("--verbose", "more logging, and stack traces on errors")
-    .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .addHelpText("after", "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json --match giou\n  $ mdetr eval refcoco --help\n");
   registerCommands(program, { log: () => stderrLogger(program.opts()["verbose"] === true) });
-  // Subcommands inherit exit handling so that usage errors come back here too.
+  // Subcommands inherit exit handling so that usage errors come back here too, as one line.
   const inherit = (command: Command) => {
-    command.exitOverride();
+    command.exitOverride().configureOutput({ outputError: (text, write) => write(`mdetr: ${text.trim()} (see --help)\n`) });
     command.commands.forEach(inherit);
   };
-  program.commands.forEach(inherit);
+  inherit(program);
   return program;
 }
 
@@ -36,7 +35,8 @@ export function buildProgram(): Command {
 function quietOnClosedStdout(): void {
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(EXIT_OK);
-    throw error;
+    process.stderr.write(`mdetr: error: cannot write to stdout: ${error.code ?? error.message}\n`);
+    process.exit(EXIT_FAILURE);
   });
 }
 

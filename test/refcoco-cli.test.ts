@@ -96,6 +96,12 @@ describe("mdetr eval refcoco", () => {
     assert.match(run.stderr, /warning: .*pred\.json: 1 predictions name image ids not in .*ann\.json \(99\); ignored/);
   });
 
+  it("checks x2 >= x1 in float32, as the reference's assertion does", () => {
+    // 1.00000001 and 1 are the same float32: a zero-width box, not an inverted one.
+    const { run } = evalRun({ ...dictPredictions, "2": { boxes: [[1.00000001, 0, 1, 1]], scores: [0.5] } }, ["--json", "-"]);
+    assert.equal(run.code, 0, run.stderr);
+  });
+
   it("counts an empty box list as a miss, not as missing", () => {
     const { run } = evalRun({ ...dictPredictions, "2": { boxes: [], scores: [] } }, ["--json", "-"]);
     assert.equal(run.code, 0, run.stderr);
@@ -111,6 +117,7 @@ describe("mdetr eval refcoco", () => {
       ["a null coordinate", [{ image_id: 1, bbox: [1, null, 3, 4], score: 0.5 }], /pred\.json: \[0\]\.bbox: \[1\]: expected a finite number, got null/],
       ["a negative width", [{ image_id: 1, bbox: [1, 2, -3, 4], score: 0.5 }], /\[0\]\.bbox: width and height must be >= 0/],
       ["x2 < x1 in MDETR boxes", { "1": { boxes: [[5, 2, 3, 4]], scores: [0.5] } }, /\["1"\]\.boxes\[0\]: expected \[x1, y1, x2, y2\] with x2 >= x1/],
+      ["a key given twice", '{"1": {"boxes": [], "scores": []}, "1": {"boxes": [], "scores": []}}', /pred\.json: \["1"\]: a key given twice in one object/],
       ["scores and boxes of different lengths", { "1": { boxes: [[1, 2, 3, 4]], scores: [] } }, /\["1"\]\.scores: expected 1 scores \(one per box\), got 0/],
       ["a scalar file", "42", /pred\.json: expected a list of COCO results or an object of MDETR predictions/],
       ["an annotation bbox with 5 numbers", dictPredictions, /ann\.json: annotations\[1\]\.bbox: expected 4 numbers, got an array of 5/,
@@ -152,6 +159,16 @@ describe("mdetr eval refcoco", () => {
       assert.equal(run.code, 2);
       assert.match(run.stderr, /--json \/nonexistent-folder\/out\.json: cannot write into \/nonexistent-folder \(ENOENT\)/);
       assert.equal(run.stdout, "");
+    });
+
+    it("a folder as input or as --json target", () => {
+      const { dir } = evalRun(dictPredictions);
+      const folderInput = runCli(["eval", "refcoco", "--annotations", dir, "--predictions", join(dir, "pred.json")]);
+      assert.equal(folderInput.code, 2);
+      assert.match(folderInput.stderr, /: not a file/);
+      const folderOutput = runCli(["eval", "refcoco", "--annotations", join(dir, "ann.json"), "--predictions", join(dir, "pred.json"), "--json", dir]);
+      assert.equal(folderOutput.code, 2);
+      assert.match(folderOutput.stderr, /--json .*: is a folder; give a file name/);
     });
 
     it("a missing predictions file", () => {

@@ -22,7 +22,7 @@ function input(expressions: Expression[]): RefexpPrecisionInput {
   });
   return {
     datasetNames,
-    datasetOf: Uint16Array.from(expressions, (e) => datasetNames.indexOf(e.dataset ?? "refcoco")),
+    datasetOf: Uint32Array.from(expressions, (e) => datasetNames.indexOf(e.dataset ?? "refcoco")),
     targetBoxes: Float64Array.from(expressions.flatMap((e) => e.target)),
     start,
     count: Uint32Array.from(expressions, (e) => e.predictions.length),

@@ -101,7 +101,7 @@ Examples:
 export function registerEvalRefcoco(evalCommand: Command, context: CommandContext): void {
   evalCommand
     .command("refcoco")
-    .description("RefCOCO/RefCOCO+/RefCOCOg precision@k of ranked box predictions, identical to MDETR's evaluator")
+    .description("RefCOCO/RefCOCO+/RefCOCOg precision@k of ranked box predictions (with --match giou: MDETR's evaluator, number for number)")
     .requiredOption("--annotations <file>", "MDETR fine-tuning annotations (finetune_refcoco_testA.json, ...)")
     .requiredOption("--predictions <file>", "predictions: COCO results list or MDETR dict")
     .option("--match <kind>", "box match: iou or giou (see below)", "iou")

@@ -4,8 +4,8 @@ export type JsonKey = string | number;
 /**
  * Called for each element of a selected container. Array elements come in document order. Object
  * members may not: JSON.parse puts integer-like keys first within what it parses at once, so
- * callers must not depend on member order; a repeated key may be visited more than once, and its
- * last visit carries its last value (what JSON.parse keeps).
+ * callers must not depend on member order. A key given twice in a selected object, or a selected
+ * container given twice at the top level, is refused by the streaming engines (RepeatedKey).
  */
 export type JsonVisitor = (value: unknown, key: JsonKey) => void;
 
@@ -34,3 +34,16 @@ export function kindOf(value: unknown): ContainerKind {
   if (value !== null && typeof value === "object") return "object";
   return "other";
 }
+
+/** Valid JSON the reader refuses, with its place: a key given twice in a streamed object. */
+export class RepeatedKey extends Error {
+  constructor(
+    readonly where: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export const REPEATED_KEY =
+  "a key given twice in one object (JSON readers disagree on which value counts; Python keeps the last, others the first)";

@@ -10,7 +10,9 @@
  * what locates an error once this engine has found one.
  */
 import { createReadStream } from "node:fs";
-import { kindOf, type ContainerKind, type JsonKey, type JsonVisitor } from "./json-selectors.js";
+import { JSONParser } from "@streamparser/json";
+import { childPath } from "../errors.js";
+import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, type JsonVisitor } from "./json-selectors.js";
 import { isRecord } from "./validate.js";
 
 export interface SplitSelector {
@@ -23,6 +25,19 @@ export interface SplitSelector {
 export class UnsupportedShape extends Error {}
 /** The file is not valid JSON (or UTF-8); the caller locates the error precisely. */
 export class SplitSyntaxError extends Error {}
+/** The first key that occurs twice among the members of `{...}` text (JSON.parse keeps only one). */
+function repeatedKeyIn(objectText: string): string | undefined {
+  const seen = new Set<string>();
+  let repeated: string | undefined;
+  const parser = new JSONParser({ paths: ["$.*"], keepStack: false });
+  parser.onValue = ({ key }) => {
+    if (typeof key !== "string" || repeated !== undefined) return;
+    if (seen.has(key)) repeated = key;
+    seen.add(key);
+  };
+  parser.write(objectText);
+  return repeated;
+}
 
 const BATCH_BYTES = 4 << 20;
 const MAX_SKELETON_BYTES = 256 << 20;
@@ -48,7 +63,12 @@ export async function splitJson(file: string, selectors: SplitSelector[], batchB
 }
 
 class Splitter {
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+  // ignoreBOM keeps a U+FEFF at the start of a batch, where JSON.parse must see (and reject) it.
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  private readonly enteredKeys = new Set<string>();
+  private containerKey: string | undefined;
+  private memberKeys = new Set<string>();
+  private batchCommas = 0;
   private readonly byKey = new Map<string, JsonVisitor>();
   private readonly rootVisitor: JsonVisitor | undefined;
   private depth = 0;
@@ -112,11 +132,13 @@ class Splitter {
           this.visit = undefined;
         }
         if (--this.depth < 0) throw new SplitSyntaxError("unbalanced closing bracket");
-      } else if (c === COMMA && this.visit && this.depth === this.interiorDepth && this.partBytes + (i - segment) >= this.batchBytes) {
-        this.appendPart(chunk.subarray(segment, i));
-        this.flush(false);
-        segment = i + 1;
-        this.afterCut = true;
+      } else if (c === COMMA && this.visit && this.depth === this.interiorDepth) {
+        if (this.partBytes + (i - segment) >= this.batchBytes) {
+          this.appendPart(chunk.subarray(segment, i));
+          this.flush(false);
+          segment = i + 1;
+          this.afterCut = true;
+        } else this.batchCommas++;
       }
       if (this.depth === 1 && !this.visit && !isSpace(c)) this.lastSignificant = c;
     }
@@ -160,6 +182,13 @@ class Splitter {
   }
 
   private enterContainer(c: number): void {
+    this.containerKey = this.depth === 1 ? undefined : this.lastKey!;
+    if (this.containerKey !== undefined) {
+      if (this.enteredKeys.has(this.containerKey)) throw new RepeatedKey(this.containerKey, `given twice at the top level: ${REPEATED_KEY}`);
+      this.enteredKeys.add(this.containerKey);
+    }
+    this.memberKeys = new Set();
+    this.batchCommas = 0;
     this.visit = this.depth === 1 ? this.rootVisitor : this.byKey.get(this.lastKey!);
     this.interiorDepth = this.depth;
     this.isObject = c === 0x7b;
@@ -187,11 +216,21 @@ class Splitter {
     const bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
     this.parts = [];
     this.partBytes = 0;
+    const commas = this.batchCommas;
+    this.batchCommas = 0;
     const value = this.parse(bytes, this.isObject ? "{" : "[", this.isObject ? "}" : "]");
     const visit = this.visit!;
     let count = 0;
     if (this.isObject) {
-      for (const [key, element] of Object.entries(value as Record<string, unknown>)) {
+      const members = Object.entries(value as Record<string, unknown>);
+      // n commas separate n + 1 members; fewer keys means JSON.parse merged a repeated one.
+      if (members.length > 0 && members.length < commas + 1) {
+        const key = repeatedKeyIn(`{${this.decoder.decode(bytes)}}`) ?? "?";
+        throw new RepeatedKey(this.memberPath(key), REPEATED_KEY);
+      }
+      for (const [key, element] of members) {
+        if (this.memberKeys.has(key)) throw new RepeatedKey(this.memberPath(key), REPEATED_KEY);
+        this.memberKeys.add(key);
         visit(element, key);
         count++;
       }
@@ -201,6 +240,10 @@ class Splitter {
     }
     // A cut sits on a comma, so the batches on both sides of it must hold an element: `[1,]`.
     if (count === 0 && (this.afterCut || !last)) throw new SplitSyntaxError("empty element");
+  }
+
+  private memberPath(key: string): string {
+    return childPath(this.containerKey ?? "", key);
   }
 
   private parse(bytes: Uint8Array, open: string, close: string): unknown {

@@ -5,8 +5,8 @@
  */
 import { createReadStream } from "node:fs";
 import { JSONParser } from "@streamparser/json";
-import { InputError } from "../errors.js";
-import { kindOf, type ContainerKind, type JsonKey, type Selector } from "./json-selectors.js";
+import { InputError, childPath } from "../errors.js";
+import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, type Selector } from "./json-selectors.js";
 
 export async function parseStreaming(file: string, selectors: Selector[]): Promise<Map<string, ContainerKind>> {
   const containers = new Map<string, ContainerKind>(selectors.map((s) => [s.container, "missing"]));
@@ -17,12 +17,15 @@ export async function parseStreaming(file: string, selectors: Selector[]): Promi
   }
   // Errors thrown by visitors pass through the parser; everything else it throws is bad JSON.
   let visitorError: unknown;
+  const parents = new Map<Selector, unknown>();
+  const memberKeys = new Map<Selector, Set<string>>();
   await streamPass(file, selectors.map((s) => `${s.container}.*`), () => visitorError, ({ value, key, parent, stack }) => {
     // stack[0] is the root; stack[i].key for i >= 1 are the keys down to this value's parent.
     for (const selector of byDepth.get(stack.length) ?? []) {
       if (!selector.segments.every((segment, i) => stack[i + 1]?.key === segment)) continue;
       containers.set(selector.container, Array.isArray(parent) ? "array" : "object");
       try {
+        refuseRepeats(selector, parent, key as JsonKey, parents, memberKeys);
         selector.visit(value, key as JsonKey);
       } catch (error) {
         visitorError = error;
@@ -41,6 +44,34 @@ export async function parseStreaming(file: string, selectors: Selector[]): Promi
     });
   }
   return containers;
+}
+
+/** "line 3, column 14" for a byte offset, counting newlines on a second read of the file. */
+async function describePosition(file: string, offset: number): Promise<string> {
+  let line = 1;
+  let lineStart = 0;
+  let position = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, end: Math.max(0, offset - 1) }) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) {
+      line++;
+      lineStart = position + i + 1;
+    }
+    position += chunk.length;
+  }
+  return `line ${line}, column ${offset - lineStart + 1}`;
+}
+
+/** The same container seen under a second parent, or a member key seen twice: RepeatedKey. */
+function refuseRepeats(selector: Selector, parent: unknown, key: JsonKey, parents: Map<Selector, unknown>, memberKeys: Map<Selector, Set<string>>): void {
+  const name = selector.segments.join(".");
+  const first = parents.get(selector);
+  if (first === undefined) parents.set(selector, parent);
+  else if (first !== parent) throw new RepeatedKey(name, `given twice at the top level: ${REPEATED_KEY}`);
+  if (typeof key !== "string") return;
+  const keys = memberKeys.get(selector) ?? new Set<string>();
+  memberKeys.set(selector, keys);
+  if (keys.has(key)) throw new RepeatedKey(childPath(name, key), REPEATED_KEY);
+  keys.add(key);
 }
 
 type OnValue = NonNullable<JSONParser["onValue"]>;
@@ -74,7 +105,7 @@ export async function streamPass(file: string, paths: string[], passThrough: () 
   } catch (error) {
     if (error === passThrough() || error instanceof InputError) throw error;
     const { message, offset: at } = syntaxProblem(error, parser);
-    throw new InputError(file, undefined, `invalid JSON${at === undefined ? "" : ` at byte ${at}`}: ${message}`);
+    throw new InputError(file, undefined, `invalid JSON${at === undefined ? "" : ` at ${await describePosition(file, at)}`}: ${message}`);
   }
 }
 

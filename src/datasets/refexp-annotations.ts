@@ -16,7 +16,7 @@ export interface RefexpGroundTruth {
   /** Bucket names (the `dataset_name` values), sorted. */
   datasetNames: string[];
   /** Per expression, an index into `datasetNames`. */
-  datasetOf: Uint16Array;
+  datasetOf: Uint32Array;
   /** Per expression, the target box as [x1, y1, x2, y2] = [x, y, x + w, y + h], in float64. */
   targetBoxes: Float64Array;
 }
@@ -95,6 +95,6 @@ export async function readRefexpAnnotations(file: string): Promise<RefexpGroundT
 
   const datasetNames = [...new Set(bucketOf)].sort();
   const datasetIndex = new Map(datasetNames.map((name, i) => [name, i]));
-  const datasetOf = Uint16Array.from(bucketOf, (name) => datasetIndex.get(name)!);
+  const datasetOf = Uint32Array.from(bucketOf, (name) => datasetIndex.get(name)!);
   return { imageIds, indexOfImageId, datasetNames, datasetOf, targetBoxes };
 }

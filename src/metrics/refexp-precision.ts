@@ -13,7 +13,7 @@ import { overlapFunction, type BoxOverlap } from "./box-overlap.js";
 export interface RefexpPrecisionInput {
   datasetNames: readonly string[];
   /** Per expression, an index into datasetNames. */
-  datasetOf: Uint16Array;
+  datasetOf: Uint32Array;
   /** Per expression, the target [x1, y1, x2, y2]. */
   targetBoxes: Float64Array;
   /** Per expression, its boxes: boxes[4 * (start + i) ...], scores[start + i], i < count. */

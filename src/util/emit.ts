@@ -29,6 +29,8 @@ export async function emitResult(result: Emittable, jsonTarget: string | undefin
 export async function checkOutputTarget(option: string, target: string | undefined): Promise<void> {
   if (target === undefined || target === "-") return;
   const folder = dirname(resolve(target));
+  const existing = await stat(target).catch(() => undefined);
+  if (existing?.isDirectory()) throw new UsageError(`${option} ${target}: is a folder; give a file name`);
   try {
     if (!(await stat(folder)).isDirectory()) throw new UsageError(`${option} ${target}: ${folder} is not a folder`);
     await access(folder, constants.W_OK);
