@@ -21,7 +21,8 @@ export function buildProgram(): Command {
     .option("--verbose", "more logging, and stack traces on errors")
     .exitOverride()
     .addHelpText("after", "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json --match giou\n  $ mdetr eval refcoco --help\n");
-  registerCommands(program, { log: () => stderrLogger(program.opts()["verbose"] === true) });
+  const verbose = () => program.opts()["verbose"] === true;
+  registerCommands(program, { log: () => stderrLogger(verbose()), verbose });
   // Subcommands inherit exit handling so that usage errors come back here too, as one line.
   const inherit = (command: Command) => {
     command.exitOverride().configureOutput({ outputError: (text, write) => write(`mdetr: ${text.trim()} (see --help)\n`) });

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { CommandContext } from "./context.js";
 import { registerEvalRefcoco } from "./eval-refcoco.js";
+import { registerInferDir } from "./infer-dir.js";
 import { registerMergeAnnotations } from "./merge-annotations.js";
 
 export function registerCommands(program: Command, context: CommandContext): void {
@@ -11,4 +12,5 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .addHelpText("after", "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json\n");
   registerEvalRefcoco(evalCommand, context);
   registerMergeAnnotations(program, context);
+  registerInferDir(program, context);
 }

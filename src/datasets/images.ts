@@ -1,0 +1,123 @@
+/**
+ * Images for grounding models, prepared the way MDETR's pipeline prepares them (PIL, then
+ * `datasets/transforms.py`): EXIF orientation applied, converted to RGB as PIL's
+ * `Image.convert("RGB")` does (alpha dropped, no colour management, CMYK by PIL's own formula),
+ * resized so the shorter side is 800 and the longer at most 1333, bilinear.
+ */
+import { readFile } from "node:fs/promises";
+import fg from "fast-glob";
+import sharp, { type Sharp } from "sharp";
+import { decode as decodeBmp } from "bmp-ts";
+
+export const IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"] as const;
+
+/** Image paths under `root`, relative to it, sorted so that runs are deterministic. */
+export async function findImages(root: string, recursive: boolean): Promise<string[]> {
+  const pattern = `${recursive ? "**/" : ""}*.{${IMAGE_EXTENSIONS.join(",")}}`;
+  const found = await fg(pattern, { cwd: root, caseSensitiveMatch: false, onlyFiles: true, dot: false });
+  return found.sort();
+}
+
+/**
+ * `get_size_with_aspect_ratio` of MDETR's datasets/transforms.py: (height, width) after resizing.
+ * Python's round() rounds half to even, so 2666x333 becomes 1328x166, not 1337x167.
+ */
+export function detrSize(width: number, height: number, size = 800, maxSize = 1333): { width: number; height: number } {
+  let target = size;
+  const shorter = Math.min(width, height);
+  const longer = Math.max(width, height);
+  if ((longer / shorter) * target > maxSize) target = roundHalfEven((maxSize * shorter) / longer);
+  if ((width <= height && width === target) || (height <= width && height === target)) return { width, height };
+  return width < height
+    ? { width: target, height: Math.trunc((target * height) / width) }
+    : { width: Math.trunc((target * width) / height), height: target };
+}
+
+export function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const fraction = x - floor;
+  if (fraction !== 0.5) return Math.round(x);
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+export interface PreparedImage {
+  /** Size after EXIF orientation, before resizing: what boxes are reported in. */
+  width: number;
+  height: number;
+  /** The resized image, RGB, row-major, 3 bytes per pixel. */
+  resized: { width: number; height: number; rgb: Uint8Array };
+}
+
+/** PIL's MULDIV255: (a * b + 128) / 255, rounded as its integer arithmetic does. */
+function mulDiv255(a: number, b: number): number {
+  const t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
+/** PIL's cmyk2rgb (Convert.c): each channel = (255 - K) - (C * (255 - K)) / 255. */
+export function cmykToRgb(cmyk: Uint8Array): Uint8Array {
+  const pixels = cmyk.length / 4;
+  const rgb = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    const nk = 255 - cmyk[4 * p + 3]!;
+    for (let c = 0; c < 3; c++) rgb[3 * p + c] = Math.max(0, Math.min(255, nk - mulDiv255(cmyk[4 * p + c]!, nk)));
+  }
+  return rgb;
+}
+
+export function isBmp(path: string): boolean {
+  return /\.bmp$/i.test(path);
+}
+
+/** libvips has no BMP loader; bmp-ts decodes them. */
+export function decodeBmpRgb(bytes: Buffer): { rgb: Uint8Array; width: number; height: number } {
+  const bmp = decodeBmp(bytes, { toRGBA: true });
+  const rgba = new Uint8Array(bmp.data.buffer, bmp.data.byteOffset, bmp.data.byteLength);
+  const rgb = new Uint8Array(bmp.width * bmp.height * 3);
+  for (let p = 0; p < bmp.width * bmp.height; p++) rgb.set(rgba.subarray(4 * p, 4 * p + 3), 3 * p);
+  return { rgb, width: bmp.width, height: bmp.height };
+}
+
+/** Decoded to RGB at the original (oriented) size, for the formats that need a detour. */
+async function orientedRgb(path: string, bytes: Buffer): Promise<{ rgb: Uint8Array; width: number; height: number } | undefined> {
+  if (isBmp(path)) return decodeBmpRgb(bytes);
+  const metadata = await sharp(bytes, { failOn: "error" }).metadata();
+  if (metadata.space !== "cmyk") return undefined;
+  const { data, info } = await sharp(bytes, { failOn: "error", ignoreIcc: true })
+    .rotate()
+    .pipelineColourspace("cmyk")
+    .toColourspace("cmyk")
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { rgb: cmykToRgb(data), width: info.width, height: info.height };
+}
+
+/** Throws (with sharp's or the BMP decoder's reason) when the file is not a readable image. */
+export async function prepareImage(path: string, shortSide = 800, maxSize = 1333): Promise<PreparedImage> {
+  const bytes = await readFile(path);
+  const detour = await orientedRgb(path, bytes);
+  let source: Sharp;
+  let width: number;
+  let height: number;
+  if (detour) {
+    ({ width, height } = detour);
+    source = sharp(detour.rgb, { raw: { width, height, channels: 3 } });
+  } else {
+    source = sharp(bytes, { failOn: "error", ignoreIcc: true });
+    const metadata = await source.metadata();
+    const swapped = (metadata.orientation ?? 1) >= 5;
+    width = swapped ? metadata.height! : metadata.width!;
+    height = swapped ? metadata.width! : metadata.height!;
+    source = source.rotate().removeAlpha().toColourspace("srgb");
+  }
+  const size = detrSize(width, height, shortSide, maxSize);
+  const { data, info } = await source
+    .resize(size.width, size.height, { fit: "fill", kernel: "linear", fastShrinkOnLoad: false })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== size.width || info.height !== size.height) {
+    throw new Error(`unexpected decode result ${info.width}x${info.height}x${info.channels}`);
+  }
+  return { width, height, resized: { width: size.width, height: size.height, rgb: data } };
+}

@@ -1,0 +1,65 @@
+/**
+ * What each image is asked: one --text for all, GLIP-style --phrases, or per-image --queries from
+ * a CSV with header `image,text` (an image path relative to the folder, or a glob).
+ */
+import { readFile } from "node:fs/promises";
+import { parse } from "csv-parse/sync";
+import fg from "fast-glob";
+import { InputError, UsageError } from "../errors.js";
+import { codePointLength } from "../datasets/merge/combine.js";
+
+export interface PhrasePrompt {
+  text: string;
+  /** Each phrase and its [begin, end) in the prompt, for labelling boxes. */
+  phrases: { text: string; span: [number, number] }[];
+}
+
+/** GLIP's prompt for a list of phrases: "cat. remote control." */
+export function phrasePrompt(list: readonly string[]): PhrasePrompt {
+  const phrases: PhrasePrompt["phrases"] = [];
+  let text = "";
+  // Spans count code points, as the tokenizer's offsets do.
+  let length = 0;
+  for (const phrase of list) {
+    if (text) (text += " "), length++;
+    const phraseLength = codePointLength(phrase);
+    phrases.push({ text: phrase, span: [length, length + phraseLength] });
+    text += `${phrase}.`;
+    length += phraseLength + 1;
+  }
+  return { text, phrases };
+}
+
+export function parsePhraseList(option: string, value: string): string[] {
+  const list = value.split(",").map((p) => p.trim()).filter(Boolean);
+  if (list.length === 0) throw new UsageError(`${option}: expected phrases separated by commas, got ${JSON.stringify(value)}`);
+  return list;
+}
+
+/** image path (relative to the folder) -> text, in the CSV's order; later rows win. */
+export async function readQueries(csvFile: string, imagesRoot: string): Promise<Map<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(csvFile, "utf8");
+  } catch (error) {
+    throw new UsageError(`--queries ${csvFile}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let rows: Record<string, string>[];
+  try {
+    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+  } catch (error) {
+    throw new InputError(csvFile, undefined, `not a valid CSV: ${(error as Error).message}`);
+  }
+  const queries = new Map<string, string>();
+  for (const [i, row] of rows.entries()) {
+    const where = `line ${i + 2}`;
+    const image = row["image"];
+    const prompt = row["text"];
+    if (image === undefined || prompt === undefined) throw new InputError(csvFile, "header", "expected the columns image,text");
+    if (!image || !prompt) throw new InputError(csvFile, where, "expected an image path (or glob) and a text");
+    const matches = fg.isDynamicPattern(image) ? await fg(image, { cwd: imagesRoot, onlyFiles: true }) : [image];
+    if (matches.length === 0) throw new InputError(csvFile, where, `${image} matches no file in ${imagesRoot}`);
+    for (const match of matches) queries.set(match, prompt);
+  }
+  return queries;
+}

@@ -1,0 +1,105 @@
+/**
+ * `infer dir` as a function: every image of a folder through the model, in batches, with the next
+ * batch decoded while the model runs on the current one. Per image it hands a result (or the
+ * reason it could not be read) to `onResult`, in image order; it prints nothing.
+ */
+import { join } from "node:path";
+import { UsageError } from "../errors.js";
+import { prepareImage, type PreparedImage } from "../datasets/images.js";
+import { batchFeeds, runBatch } from "./batch.js";
+import { postprocessImage, type Detection, type PostprocessOptions } from "./postprocess.js";
+import type { ModelSession } from "./session.js";
+import type { EncodedPrompt, PromptTokenizer } from "./tokenizer.js";
+
+export interface ImageJob {
+  /** Path relative to the images folder, as written in the outputs. */
+  file: string;
+  prompt: EncodedPrompt;
+  phrases?: PostprocessOptions["phrases"];
+}
+
+export type ImageResult =
+  | { file: string; width: number; height: number; text: string; detections: Detection[] }
+  | { file: string; error: string };
+
+export interface StageTimes {
+  decode: number;
+  model: number;
+  postprocess: number;
+}
+
+export interface RunOptions {
+  root: string;
+  batchSize: number;
+  postprocess: Omit<PostprocessOptions, "phrases">;
+}
+
+/** Prompts longer than the model's token positions cannot be scored; say how long they are. */
+export function checkPromptLength(prompt: EncodedPrompt, model: ModelSession, scoring: PostprocessOptions["scoring"], where: string): void {
+  if (model.positions === undefined) return;
+  const limit = scoring === "mdetr" ? model.positions - 1 : model.positions;
+  if (prompt.ids.length > limit) {
+    throw new UsageError(`${where} is ${prompt.ids.length} tokens long; this model takes at most ${limit}: ${JSON.stringify(prompt.text.slice(0, 60))}...`);
+  }
+}
+
+interface Prepared {
+  job: ImageJob;
+  image?: PreparedImage;
+  error?: string;
+}
+
+async function prepareBatch(root: string, jobs: readonly ImageJob[], times: StageTimes): Promise<Prepared[]> {
+  const started = performance.now();
+  const prepared = await Promise.all(
+    jobs.map(async (job): Promise<Prepared> => {
+      try {
+        return { job, image: await prepareImage(join(root, job.file)) };
+      } catch (error) {
+        return { job, error: (error instanceof Error ? error.message : String(error)).split("\n")[0]! };
+      }
+    }),
+  );
+  times.decode += performance.now() - started;
+  return prepared;
+}
+
+export async function runFolder(
+  jobs: readonly ImageJob[],
+  model: ModelSession,
+  tokenizer: PromptTokenizer,
+  options: RunOptions,
+  onResult: (result: ImageResult, job: ImageJob) => Promise<void>,
+): Promise<StageTimes> {
+  const times: StageTimes = { decode: 0, model: 0, postprocess: 0 };
+  // Without a pixel_mask input the model cannot tell padding from image: one image per batch.
+  const batchSize = model.hasPixelMask ? options.batchSize : 1;
+  const batches: ImageJob[][] = [];
+  for (let i = 0; i < jobs.length; i += batchSize) batches.push(jobs.slice(i, i + batchSize));
+  let next = batches.length > 0 ? prepareBatch(options.root, batches[0]!, times) : undefined;
+  for (let b = 0; b < batches.length; b++) {
+    const prepared = await next!;
+    // Decode the next batch while the model works on this one (a queue of one batch).
+    next = b + 1 < batches.length ? prepareBatch(options.root, batches[b + 1]!, times) : undefined;
+    const readable = prepared.filter((p) => p.image);
+    let outputs: Awaited<ReturnType<typeof runBatch>> = [];
+    if (readable.length > 0) {
+      const started = performance.now();
+      const feeds = batchFeeds(readable.map((p) => ({ image: p.image!, prompt: p.job.prompt })), model, tokenizer.padId);
+      outputs = await runBatch(model, feeds, readable.length);
+      times.model += performance.now() - started;
+    }
+    let n = 0;
+    for (const p of prepared) {
+      if (!p.image) {
+        await onResult({ file: p.job.file, error: p.error ?? "unreadable" }, p.job);
+        continue;
+      }
+      const started = performance.now();
+      const detections = postprocessImage(outputs[n++]!, p.job.prompt, p.image, { ...options.postprocess, ...(p.job.phrases ? { phrases: p.job.phrases } : {}) });
+      times.postprocess += performance.now() - started;
+      await onResult({ file: p.job.file, width: p.image.width, height: p.image.height, text: p.job.prompt.text, detections }, p.job);
+    }
+  }
+  return times;
+}
