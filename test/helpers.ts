@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,7 +53,11 @@ export function goldenCases(tool: string): GoldenCase[] {
   return readdirSync(root).sort().map((name) => {
     const dir = join(root, name);
     const spec = readJsonFile(join(dir, "case.json")) as { argv: string[] };
-    return { dir, name, argv: spec.argv, expected: readJsonFile(join(dir, "expected.json")) };
+    // infer's expected output is JSON lines.
+    const expected = existsSync(join(dir, "expected.json"))
+      ? readJsonFile(join(dir, "expected.json"))
+      : readFileSync(join(dir, "expected.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as unknown);
+    return { dir, name, argv: spec.argv, expected };
   });
 }
 

@@ -9,7 +9,7 @@ import { drawDetections } from "../inference/draw.js";
 import type { Scoring } from "../inference/postprocess.js";
 import { parsePhraseList, phrasePrompt, readQueries } from "../inference/prompts.js";
 import { checkPromptLength, runFolder, type ImageJob, type ImageResult, type StageTimes } from "../inference/run-folder.js";
-import { openModel, type Device } from "../inference/session.js";
+import { deviceLine, openModel, type Device } from "../inference/session.js";
 import { loadTokenizer, type EncodedPrompt } from "../inference/tokenizer.js";
 import { checkOutputTarget } from "../util/emit.js";
 import type { Logger } from "../util/log.js";
@@ -64,12 +64,14 @@ async function buildJobs(options: InferDirOptions, encode: (text: string) => Pro
 
 export async function inferDir(options: InferDirOptions, log: Logger): Promise<InferDirReport> {
   const tokenizer = await loadTokenizer(options.tokenizer);
-  const model = await openModel(options.model, options.device, options.verbose, log);
+  const model = await openModel(options.model, options.device, options.verbose);
   const scoring = options.scoring ?? model.defaultScoring;
   const cache = new Map<string, Promise<EncodedPrompt>>();
   const encode = (text: string) => cache.get(text) ?? cache.set(text, tokenizer.encode(text)).get(text)!;
   let jobs = await buildJobs(options, encode);
   for (const job of jobs) checkPromptLength(job.prompt, model, scoring, "queries" in options.prompt ? `the query for ${job.file}` : "the prompt");
+  log.info(deviceLine(model));
+  for (const reason of model.unavailable) log.debug(`  ${reason}`);
 
   const done = options.resume && options.out ? await filesAlreadyDone(options.out) : new Set<string>();
   const total = jobs.length;

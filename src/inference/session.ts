@@ -7,7 +7,6 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import ort from "onnxruntime-node";
 import { InputError, UsageError } from "../errors.js";
-import type { Logger } from "../util/log.js";
 import type { Scoring } from "./postprocess.js";
 
 export type Device = "auto" | "cuda" | "webgpu" | "cpu";
@@ -23,6 +22,8 @@ export interface ModelSession {
   inputTypes: Map<string, string>;
   /** T, the token positions of the logits, when the model fixes it. */
   positions: number | undefined;
+  /** Devices tried before this one, and why they could not run. */
+  unavailable: string[];
 }
 
 const REQUIRED_INPUTS = ["pixel_values", "input_ids", "attention_mask"];
@@ -62,7 +63,7 @@ function describeContract(session: ort.InferenceSession): string {
   return `found inputs ${session.inputNames.join(", ") || "(none)"} and outputs ${session.outputNames.join(", ") || "(none)"}`;
 }
 
-function checkContract(path: string, session: ort.InferenceSession): Omit<ModelSession, "session" | "device"> {
+function checkContract(path: string, session: ort.InferenceSession): Omit<ModelSession, "session" | "device" | "unavailable"> {
   const inputs = new Set(session.inputNames);
   const outputs = new Set(session.outputNames);
   const logitsName = outputs.has("pred_logits") ? "pred_logits" : outputs.has("logits") ? "logits" : undefined;
@@ -89,7 +90,13 @@ function checkContract(path: string, session: ort.InferenceSession): Omit<ModelS
   };
 }
 
-export async function openModel(path: string, device: Device, verbose: boolean, log: Logger): Promise<ModelSession> {
+/** One line saying which device runs, for the log. */
+export function deviceLine(model: ModelSession): string {
+  const skipped = model.unavailable.map((r) => r.split(":")[0]).join(", ");
+  return `running on ${model.device}${skipped ? ` (${skipped} unavailable; --verbose says why)` : ""}`;
+}
+
+export async function openModel(path: string, device: Device, verbose: boolean): Promise<ModelSession> {
   if (!existsSync(path)) throw new UsageError(`--model ${path}: no such file`);
   // onnxruntime's own log lines stay off the terminal unless --verbose.
   ort.env.logLevel = verbose ? "warning" : "fatal";
@@ -114,10 +121,7 @@ export async function openModel(path: string, device: Device, verbose: boolean, 
       reasons.push(`${candidate}: ${reason}`);
       continue;
     }
-    const contract = checkContract(path, session);
-    log.info(`running on ${candidate}${reasons.length ? ` (${reasons.map((r) => r.split(":")[0]).join(", ")} unavailable; --verbose says why)` : ""}`);
-    for (const reason of reasons) log.debug(`  ${reason}`);
-    return { session, device: candidate, ...contract };
+    return { ...checkContract(path, session), session, device: candidate, unavailable: reasons };
   }
   throw new UsageError(`no device could run the model: ${reasons.join("; ")}`);
 }
