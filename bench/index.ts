@@ -1,8 +1,10 @@
 /** `npm run bench -- <name> [options]`: one benchmark per heavy command; each makes its own data. */
+import { benchInfer } from "./infer.js";
 import { benchMerge } from "./merge.js";
 import { benchRefcoco } from "./refcoco.js";
 
 const benches: Record<string, (argv: string[]) => Promise<void>> = {
+  infer: benchInfer,
   merge: benchMerge,
   refcoco: benchRefcoco,
 };

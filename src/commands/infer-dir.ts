@@ -82,7 +82,7 @@ export async function inferDir(options: InferDirOptions, log: Logger): Promise<I
   const cocoImages: CocoImage[] = [];
   const cocoDetections: CocoDetection[] = [];
   const categories = "phrases" in options.prompt ? options.prompt.phrases : ["object"];
-  const report: InferDirReport = { images: 0, resumed: total - jobs.length, unreadable: [], detections: 0, device: model.device, times: { decode: 0, model: 0, postprocess: 0 } };
+  const report: InferDirReport = { images: 0, resumed: total - jobs.length, unreadable: [], detections: 0, device: model.device, times: { decode: 0, preprocess: 0, model: 0, postprocess: 0 } };
   const progress = progressBar("images", jobs.length);
   const onResult = async (result: ImageResult) => {
     progress.tick();
@@ -126,7 +126,7 @@ export function inferSummary(report: InferDirReport): string {
   return [
     `${report.images} images done on ${report.device}, ${report.detections} detections` + (report.resumed ? `, ${report.resumed} already done` : ""),
     ...(report.unreadable.length ? [`${report.unreadable.length} unreadable, skipped: ${[...reasons].map(([r, c]) => `${c} x ${r}`).join("; ")}`] : []),
-    `time per image: decode ${perImage(report.times.decode)}, model ${perImage(report.times.model)}, postprocess ${perImage(report.times.postprocess)}`,
+    `time per image: decode ${perImage(report.times.decode)}, preprocess ${perImage(report.times.preprocess)}, model ${perImage(report.times.model)}, postprocess ${perImage(report.times.postprocess)}`,
   ].join("\n");
 }
 

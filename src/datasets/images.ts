@@ -78,39 +78,32 @@ export function decodeBmpRgb(bytes: Buffer): { rgb: Uint8Array; width: number; h
   return { rgb, width: bmp.width, height: bmp.height };
 }
 
-/** Decoded to RGB at the original (oriented) size, for the formats that need a detour. */
-async function orientedRgb(path: string, bytes: Buffer): Promise<{ rgb: Uint8Array; width: number; height: number } | undefined> {
-  if (isBmp(path)) return decodeBmpRgb(bytes);
-  const metadata = await sharp(bytes, { failOn: "error" }).metadata();
-  if (metadata.space !== "cmyk") return undefined;
-  const { data, info } = await sharp(bytes, { failOn: "error", ignoreIcc: true })
-    .rotate()
-    .pipelineColourspace("cmyk")
-    .toColourspace("cmyk")
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { rgb: cmykToRgb(data), width: info.width, height: info.height };
-}
-
 /** Throws (with sharp's or the BMP decoder's reason) when the file is not a readable image. */
 export async function prepareImage(path: string, shortSide = 800, maxSize = 1333): Promise<PreparedImage> {
-  const bytes = await readFile(path);
-  const detour = await orientedRgb(path, bytes);
   let source: Sharp;
   let width: number;
   let height: number;
-  if (detour) {
-    ({ width, height } = detour);
-    source = sharp(detour.rgb, { raw: { width, height, channels: 3 } });
+  const fromRgb = (rgb: { rgb: Uint8Array; width: number; height: number }) => {
+    ({ width, height } = rgb);
+    return sharp(rgb.rgb, { raw: { width, height, channels: 3 } });
+  };
+  if (isBmp(path)) {
+    source = fromRgb(decodeBmpRgb(await readFile(path)));
   } else {
-    source = sharp(bytes, { failOn: "error", ignoreIcc: true });
+    source = sharp(path, { failOn: "error", ignoreIcc: true });
     const metadata = await source.metadata();
-    const swapped = (metadata.orientation ?? 1) >= 5;
-    width = swapped ? metadata.height! : metadata.width!;
-    height = swapped ? metadata.width! : metadata.height!;
-    source = source.rotate().removeAlpha().toColourspace("srgb");
+    if (metadata.space === "cmyk") {
+      // PIL's formula, not colour management: take the raw CMYK (sharp's equals PIL's) and convert.
+      const { data, info } = await source.rotate().pipelineColourspace("cmyk").toColourspace("cmyk").raw().toBuffer({ resolveWithObject: true });
+      source = fromRgb({ rgb: cmykToRgb(data), width: info.width, height: info.height });
+    } else {
+      const swapped = (metadata.orientation ?? 1) >= 5;
+      width = swapped ? metadata.height! : metadata.width!;
+      height = swapped ? metadata.width! : metadata.height!;
+      source = source.rotate().removeAlpha().toColourspace("srgb");
+    }
   }
-  const size = detrSize(width, height, shortSide, maxSize);
+  const size = detrSize(width!, height!, shortSide, maxSize);
   const { data, info } = await source
     .resize(size.width, size.height, { fit: "fill", kernel: "linear", fastShrinkOnLoad: false })
     .removeAlpha()
@@ -119,5 +112,5 @@ export async function prepareImage(path: string, shortSide = 800, maxSize = 1333
   if (info.channels !== 3 || info.width !== size.width || info.height !== size.height) {
     throw new Error(`unexpected decode result ${info.width}x${info.height}x${info.channels}`);
   }
-  return { width, height, resized: { width: size.width, height: size.height, rgb: data } };
+  return { width: width!, height: height!, resized: { width: size.width, height: size.height, rgb: data } };
 }

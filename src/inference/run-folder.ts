@@ -22,8 +22,10 @@ export type ImageResult =
   | { file: string; width: number; height: number; text: string; detections: Detection[] }
   | { file: string; error: string };
 
+/** Milliseconds summed over the run: decoding and resizing, building tensors, the model, postprocessing. */
 export interface StageTimes {
   decode: number;
+  preprocess: number;
   model: number;
   postprocess: number;
 }
@@ -71,7 +73,7 @@ export async function runFolder(
   options: RunOptions,
   onResult: (result: ImageResult, job: ImageJob) => Promise<void>,
 ): Promise<StageTimes> {
-  const times: StageTimes = { decode: 0, model: 0, postprocess: 0 };
+  const times: StageTimes = { decode: 0, preprocess: 0, model: 0, postprocess: 0 };
   // Without a pixel_mask input the model cannot tell padding from image: one image per batch.
   const batchSize = model.hasPixelMask ? options.batchSize : 1;
   const batches: ImageJob[][] = [];
@@ -86,8 +88,10 @@ export async function runFolder(
     if (readable.length > 0) {
       const started = performance.now();
       const feeds = batchFeeds(readable.map((p) => ({ image: p.image!, prompt: p.job.prompt })), model, tokenizer.padId);
+      const built = performance.now();
+      times.preprocess += built - started;
       outputs = await runBatch(model, feeds, readable.length);
-      times.model += performance.now() - started;
+      times.model += performance.now() - built;
     }
     let n = 0;
     for (const p of prepared) {

@@ -1,0 +1,81 @@
+/**
+ * `npm run bench -- infer [--images 200] [--batch-size 1]`: 200 generated 640x480 JPEGs through a
+ * tiny model of the infer contract (built in code, as the tests build it), on the CPU; prints the
+ * time per image of each stage and the peak RSS. The model is tiny on purpose: what is measured
+ * is everything around it.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import sharp from "sharp";
+import { Tokenizer } from "tokenizers";
+import { tinyModel } from "../test/support/tiny-model.js";
+import { measureCli, seededRandom } from "./support.js";
+import { prepareImage } from "../src/datasets/images.js";
+import { batchFeeds, runBatch } from "../src/inference/batch.js";
+import { postprocessImage } from "../src/inference/postprocess.js";
+import { openModel } from "../src/inference/session.js";
+import { loadTokenizer } from "../src/inference/tokenizer.js";
+import { readdirSync } from "node:fs";
+
+/** CPU milliseconds per image of each stage, run one after another with libvips on one thread. */
+async function measureStagesOnOneCore(images: string, modelPath: string, tokenizerPath: string): Promise<{ decode: number; preprocess: number; postprocess: number }> {
+  sharp.concurrency(1);
+  const model = await openModel(modelPath, "cpu", false);
+  const tokenizer = await loadTokenizer(tokenizerPath);
+  const prompt = await tokenizer.encode("a cat next to a remote");
+  const files = readdirSync(images).sort();
+  const cpu = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const totals = { decode: 0, preprocess: 0, postprocess: 0 };
+  for (const file of files) {
+    let t = cpu();
+    const image = await prepareImage(join(images, file));
+    totals.decode += cpu() - t;
+    t = cpu();
+    const feeds = batchFeeds([{ image, prompt }], model, tokenizer.padId);
+    totals.preprocess += cpu() - t;
+    const [outputs] = await runBatch(model, feeds, 1);
+    t = cpu();
+    postprocessImage(outputs!, prompt, image, { scoring: "mdetr", threshold: 0.7, tokenThreshold: 0.1 });
+    totals.postprocess += cpu() - t;
+  }
+  await model.session.release();
+  return { decode: totals.decode / files.length, preprocess: totals.preprocess / files.length, postprocess: totals.postprocess / files.length };
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export async function benchInfer(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "200" }, "batch-size": { type: "string", default: "1" }, keep: { type: "boolean", default: false } } });
+  const count = Number(values.images);
+  const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-infer-"));
+  try {
+    const images = join(dir, "images");
+    mkdirSync(images);
+    const random = seededRandom(3);
+    process.stderr.write(`generating ${count} 640x480 JPEGs in ${dir} ...\n`);
+    // Smooth random pictures (noise upsampled), so the JPEGs are of realistic size and content.
+    for (let i = 0; i < count; i++) {
+      const noise = Buffer.from(Array.from({ length: 32 * 24 * 3 }, () => Math.floor(random() * 256)));
+      await sharp(noise, { raw: { width: 32, height: 24, channels: 3 } }).resize(640, 480, { kernel: "cubic" }).jpeg({ quality: 90 }).toFile(join(images, `img_${String(i).padStart(4, "0")}.jpg`));
+    }
+    const tokenizerFile = join(repoRoot, "test/fixtures/golden/infer/text_mdetr/tokenizer.json");
+    copyFileSync(tokenizerFile, join(dir, "tokenizer.json"));
+    const tokenizer = Tokenizer.fromFile(tokenizerFile);
+    writeFileSync(join(dir, "model.onnx"), tinyModel({ hotTokenIds: [tokenizer.tokenToId("Ġcat")!] }));
+    const m = await measureCli(["infer", "dir", images, "--model", join(dir, "model.onnx"), "--text", "a cat next to a remote", "--batch-size", values["batch-size"]!, "--out", join(dir, "out.jsonl")]);
+    console.log(`infer: ${count} images 640x480 (resized to 1066x800), batch size ${values["batch-size"]}: ${m.seconds.toFixed(2)} s wall (${((1000 * m.seconds) / count).toFixed(1)} ms per image, all included), peak RSS ${m.peakRssMiB} MiB`);
+    for (const line of m.log.filter((l) => /time per image|images done/.test(l))) console.log(`  the command's own report: ${line}`);
+    // The stages overlap in the command (decoding runs beside the model); measure each alone.
+    const single = await measureStagesOnOneCore(images, join(dir, "model.onnx"), join(dir, "tokenizer.json"));
+    console.log(`  one core, stages one after another: decode+resize ${single.decode.toFixed(1)} ms, preprocess ${single.preprocess.toFixed(1)} ms, postprocess ${single.postprocess.toFixed(2)} ms per image (CPU time); sum ${(single.decode + single.preprocess + single.postprocess).toFixed(1)} ms`);
+  } finally {
+    if (values.keep) console.log(`  data kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
