@@ -9,7 +9,8 @@ import { InputError, childPath } from "../errors.js";
 import { Growable } from "../util/growable.js";
 import { readJson } from "./json-reader.js";
 import { expectArrayContainer } from "./refexp-annotations.js";
-import { cocoBoxProblem, describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "./validate.js";
+import { checkCocoAnnotation } from "./coco-annotation.js";
+import { describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "./validate.js";
 import { codePointLength } from "./merge/combine.js";
 import type { Span } from "./merge/spans.js";
 
@@ -83,20 +84,14 @@ export class GroundingCorpus {
     const pending: { imageId: string; jsonIndex: number; tokensPositive: unknown }[] = [];
     const result = await readJson(file, {
       "$.images.*": (image, key) => this.addImage(file, childPath("images", key), image, datapointOfImageId, excludedImageIds),
-      "$.annotations.*": (annotation, key) => {
-        const at = childPath("annotations", key);
-        if (!isRecord(annotation)) throw new InputError(file, at, objectProblem(annotation) ?? "");
-        const imageIdProblem = finiteNumberProblem(annotation["image_id"]);
-        if (imageIdProblem) throw new InputError(file, `${at}.image_id`, imageIdProblem);
-        const bbox = annotation["bbox"];
-        const boxProblem = cocoBoxProblem(bbox);
-        if (boxProblem) throw new InputError(file, `${at}.bbox`, boxProblem);
+      "$.annotations.*": (value, key) => {
+        const { at, annotation, imageId, bbox } = checkCocoAnnotation(file, key, value);
         for (const field of ["area", "iscrowd", "category_id"] as const) {
           const problem = finiteNumberProblem(annotation[field]);
           if (problem) throw new InputError(file, `${at}.${field}`, problem);
         }
-        pending.push({ imageId: String(annotation["image_id"]), jsonIndex: key as number, tokensPositive: annotation["tokens_positive"] });
-        for (const v of bbox as number[]) this.bbox.push(v);
+        pending.push({ imageId: String(imageId), jsonIndex: key as number, tokensPositive: annotation["tokens_positive"] });
+        for (const v of bbox) this.bbox.push(v);
         this.area.push(annotation["area"] as number);
         this.iscrowd.push(annotation["iscrowd"] as number);
         this.categoryId.push(annotation["category_id"] as number);

@@ -6,7 +6,8 @@
 import { basename, extname } from "node:path";
 import { InputError, childPath } from "../errors.js";
 import { readJson, type ContainerKind } from "./json-reader.js";
-import { cocoBoxProblem, describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "./validate.js";
+import { checkCocoAnnotation } from "./coco-annotation.js";
+import { describeJsonValue, finiteNumberProblem, objectProblem } from "./validate.js";
 
 export interface RefexpGroundTruth {
   /** Image (= expression) ids in file order, as the text of the JSON number. */
@@ -55,18 +56,12 @@ export async function readRefexpAnnotations(file: string): Promise<RefexpGroundT
       imageIds.push(idText);
       bucketOf.push(datasetName ?? fileBucket);
     },
-    "$.annotations.*": (annotation, key) => {
-      const at = childPath("annotations", key);
-      if (!isRecord(annotation)) throw new InputError(file, at, objectProblem(annotation) ?? "");
-      const imageIdProblem = finiteNumberProblem(annotation["image_id"]);
-      if (imageIdProblem) throw new InputError(file, `${at}.image_id`, imageIdProblem);
-      const bbox = annotation["bbox"];
-      const boxProblem = cocoBoxProblem(bbox);
-      if (boxProblem) throw new InputError(file, `${at}.bbox`, boxProblem);
-      const [x, y, w, h] = bbox as [number, number, number, number];
+    "$.annotations.*": (value, key) => {
+      const { imageId, bbox } = checkCocoAnnotation(file, key, value);
+      const [x, y, w, h] = bbox;
       // Mirrors refexp.py: [x, y, x + w, y + h] computed in Python floats.
       boxes.push([x, y, x + w, y + h]);
-      annotationOf.push(annotation["image_id"] as number);
+      annotationOf.push(imageId);
     },
   });
   expectArrayContainer(file, "$.images", result.containers.get("$.images"));
