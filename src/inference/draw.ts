@@ -22,7 +22,8 @@ export function overlaySvg(width: number, height: number, detections: readonly D
     const colour = COLOURS[i % COLOURS.length]!;
     const [x1, y1, x2, y2] = d.bbox.map((v) => Math.round(v * 10) / 10) as [number, number, number, number];
     const label = escapeXml(`${d.phrase || "?"} ${d.score.toFixed(2)}`);
-    const labelWidth = Math.round(font * 0.62 * (d.phrase.length + 5)) + 8;
+    // DejaVu Sans averages about 0.63 em a character; leave room for the outline.
+    const labelWidth = Math.round(font * 0.7 * ((d.phrase || "?").length + 5)) + 8;
     const top = y1 - font - 6 >= 0 ? y1 - font - 6 : y1;
     return [
       `<rect x="${x1}" y="${y1}" width="${Math.max(0, x2 - x1)}" height="${Math.max(0, y2 - y1)}" fill="none" stroke="#000" stroke-opacity="0.6" stroke-width="${line + 2}"/>`,

@@ -9,16 +9,19 @@ export interface Progress {
 export function progressBar(label: string, total: number): Progress {
   if (!process.stderr.isTTY || total === 0) return { tick() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
+    { stream: process.stderr, format: `${label} [{bar}] {percentage}% {value}/{total} {rate}/s eta {eta_formatted}`, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0);
+  const started = performance.now();
+  bar.start(total, 0, { rate: "0" });
   let done = 0;
   return {
     tick(amount = 1) {
       done += amount;
       // Redrawing costs; a few hundred updates are enough for a smooth bar.
-      if (done === total || done % Math.max(1, Math.floor(total / 500)) === 0) bar.update(done);
+      if (done === total || done % Math.max(1, Math.floor(total / 500)) === 0) {
+        bar.update(done, { rate: (done / ((performance.now() - started) / 1000)).toFixed(1) });
+      }
     },
     stop() {
       bar.stop();
