@@ -89,7 +89,6 @@ export async function inferDir(options: InferDirOptions, log: Logger): Promise<I
     if ("error" in result) {
       if (options.strict) throw new InputError(join(options.root, result.file), undefined, `cannot read the image: ${result.error}`);
       report.unreadable.push(result);
-      log.warn(`${join(options.root, result.file)}: skipped: ${result.error}`);
     } else {
       report.images++;
       report.detections += result.detections.length;
@@ -114,6 +113,8 @@ export async function inferDir(options: InferDirOptions, log: Logger): Promise<I
     await writer?.close();
     await model.session.release();
   }
+  // After the progress bar is gone, so that the lines do not tear it.
+  for (const { file, error } of report.unreadable) log.warn(`${join(options.root, file)}: skipped: ${error}`);
   if (options.coco) await writeCocoResults(options.coco, cocoImages, cocoDetections, categories.map((name, i) => ({ id: i + 1, name })));
   return report;
 }
