@@ -1,6 +1,7 @@
 /** The one place that registers every command on the program. */
 import type { Command } from "commander";
 import type { CommandContext } from "./context.js";
+import { registerEvalLvis } from "./eval-lvis.js";
 import { registerEvalRefcoco } from "./eval-refcoco.js";
 import { registerInferDir } from "./infer-dir.js";
 import { registerMergeAnnotations } from "./merge-annotations.js";
@@ -11,6 +12,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .description("evaluate predictions on a grounding benchmark")
     .addHelpText("after", "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json\n");
   registerEvalRefcoco(evalCommand, context);
+  registerEvalLvis(evalCommand, context);
   registerMergeAnnotations(program, context);
   registerInferDir(program, context);
 }

@@ -1,0 +1,48 @@
+/**
+ * LVISEval.accumulate for one (category, area range): detections of all images ranked by score
+ * (a stable sort over images in id order), cumulative true and false positives, the precision
+ * envelope sampled at 101 recall points with searchsorted(..., "left").
+ */
+import { IOU_THRESHOLDS, RECALL_THRESHOLDS } from "./match.js";
+
+/** np.spacing(1), added to the precision denominator as lvis-api does. */
+const EPSILON = 2.220446049250313e-16;
+
+export interface CategoryAreaCurve {
+  /** precision[t * 101 + r]. */
+  precision: Float64Array;
+  /** recall[t]. */
+  recall: Float64Array;
+}
+
+export function precisionRecall(scores: readonly number[], truePositive: readonly number[], falsePositive: readonly number[], numGt: number): CategoryAreaCurve {
+  const thresholds = IOU_THRESHOLDS.length;
+  const recallPoints = RECALL_THRESHOLDS.length;
+  const order = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const n = order.length;
+  const precision = new Float64Array(thresholds * recallPoints);
+  const recall = new Float64Array(thresholds);
+  const pr = new Float64Array(n);
+  const rc = new Float64Array(n);
+  for (let t = 0; t < thresholds; t++) {
+    const bit = 1 << t;
+    let tp = 0;
+    let fp = 0;
+    order.forEach((d, i) => {
+      if (truePositive[d]! & bit) tp++;
+      if (falsePositive[d]! & bit) fp++;
+      rc[i] = tp / numGt;
+      pr[i] = tp / (fp + tp + EPSILON);
+    });
+    recall[t] = n ? rc[n - 1]! : 0;
+    for (let i = n - 1; i > 0; i--) if (pr[i]! > pr[i - 1]!) pr[i - 1] = pr[i]!;
+    // searchsorted(rc, r, "left"): the first i with rc[i] >= r; past the end, precision stays 0.
+    let i = 0;
+    for (let r = 0; r < recallPoints; r++) {
+      while (i < n && rc[i]! < RECALL_THRESHOLDS[r]!) i++;
+      if (i === n) break;
+      precision[t * recallPoints + r] = pr[i]!;
+    }
+  }
+  return { precision, recall };
+}

@@ -1,0 +1,133 @@
+/**
+ * LVIS box AP as lvis-api's LVISEval (iou_type="bbox") computes it, standard or fixed (MDETR's
+ * LvisEvaluatorFixedAP): select the detections, match them per (category, image) and area range,
+ * accumulate per (category, area range), then average as LVISEval.summarize does. Pure: typed
+ * arrays in, named numbers out.
+ */
+import { accumulateCategory, type CategoryCurves } from "./category.js";
+import { groupBy, selectDetections, type DetectionColumns, type Selection } from "./select.js";
+import { AREA_LABELS, IOU_THRESHOLDS, RECALL_THRESHOLDS } from "./match.js";
+
+export interface LvisGroundTruthColumns {
+  imageCount: number;
+  categoryCount: number;
+  /** 0 rare, 1 common, 2 frequent, per category index. */
+  frequency: Uint8Array;
+  /** image index * categoryCount + category index. */
+  negative: ReadonlySet<number>;
+  notExhaustive: ReadonlySet<number>;
+  annotations: { image: Int32Array; category: Int32Array; bbox: Float64Array; area: Float64Array; id: Float64Array; ignore: Uint8Array };
+}
+
+export interface LvisEvaluation {
+  /** AP, AP50, AP75, APs, APm, APl, APr, APc, APf, AR@N, ARs@N, ARm@N, ARl@N; -1 = nothing to average. */
+  metrics: Record<string, number>;
+  perCategory: { numGt: number; numDets: number; ap: number; ap50: number }[];
+}
+
+/** Mean of the values > -1, or -1 when there are none (LVISEval._summarize). */
+function meanOfDefined(values: Iterable<number>): number {
+  let sum = 0;
+  let count = 0;
+  for (const v of values) {
+    if (v > -1) {
+      sum += v;
+      count++;
+    }
+  }
+  return count ? sum / count : -1;
+}
+
+export function evaluateLvis(gt: LvisGroundTruthColumns, dets: DetectionColumns, selection: Selection): LvisEvaluation {
+  const { imageCount, categoryCount } = gt;
+  const a = gt.annotations;
+  // get_ann_ids keeps annotations with 0 < area < inf; those make a category positive for an image.
+  const gtKeep = Int32Array.from({ length: a.area.length }, (_, g) => (a.area[g]! > 0 && a.area[g]! < Infinity ? 1 : 0));
+  const positive = new Set<number>();
+  a.image.forEach((img, g) => {
+    if (gtKeep[g]) positive.add(img * categoryCount + a.category[g]!);
+  });
+  const selected = selectDetections(dets, imageCount, categoryCount, (img, c) => positive.has(img * categoryCount + c) || gt.negative.has(img * categoryCount + c), selection);
+
+  // Group ground truth and detections by category, then by image (both stable: file order inside).
+  const gtIndices = Int32Array.from({ length: a.area.length }, (_, g) => g).filter((g) => gtKeep[g]);
+  const gtByCategory = groupRows(gtIndices, a.category, a.image, categoryCount);
+  const detByCategory = groupRows(selected, dets.category, dets.image, categoryCount);
+
+  const curves: CategoryCurves[] = [];
+  for (let c = 0; c < categoryCount; c++) {
+    curves.push(accumulateCategory(c, gt, dets, gtByCategory.rows(c), detByCategory.rows(c)));
+  }
+  return summarize(gt, curves, selection);
+}
+
+/** Rows of one category, grouped by image index ascending. */
+interface Grouped {
+  rows(category: number): Map<number, number[]>;
+}
+
+function groupRows(indices: Int32Array, category: Int32Array, image: Int32Array, categoryCount: number): Grouped {
+  const categoryOf = Int32Array.from(indices, (i) => category[i]!);
+  const { start, order } = groupBy(categoryOf, categoryCount);
+  return {
+    rows(c: number) {
+      const byImage = new Map<number, number[]>();
+      const members = Array.from(order.subarray(start[c]!, start[c + 1]!), (k) => indices[k]!);
+      // Sorting by image keeps file order inside an image (Array.prototype.sort is stable).
+      members.sort((x, y) => image[x]! - image[y]!);
+      for (const m of members) {
+        const list = byImage.get(image[m]!);
+        if (list) list.push(m);
+        else byImage.set(image[m]!, [m]);
+      }
+      return byImage;
+    },
+  };
+}
+
+function summarize(gt: LvisGroundTruthColumns, curves: CategoryCurves[], selection: Selection): LvisEvaluation {
+  const T = IOU_THRESHOLDS.length;
+  const R = RECALL_THRESHOLDS.length;
+  const precisionValues = function* (filter: { t?: number; area: number; categories?: (c: number) => boolean }) {
+    for (let c = 0; c < curves.length; c++) {
+      if (filter.categories && !filter.categories(c)) continue;
+      const curve = curves[c]!.byArea[filter.area];
+      for (let t = 0; t < T; t++) {
+        if (filter.t !== undefined && t !== filter.t) continue;
+        for (let r = 0; r < R; r++) yield curve ? curve.precision[t * R + r]! : -1;
+      }
+    }
+  };
+  const recallValues = function* (area: number) {
+    for (const categoryCurves of curves) {
+      const curve = categoryCurves.byArea[area];
+      for (let t = 0; t < T; t++) yield curve ? curve.recall[t]! : -1;
+    }
+  };
+  // np.where(iou_thr == iou_thrs): exact comparison, as lvis-api does.
+  const at = (threshold: number) => IOU_THRESHOLDS.indexOf(threshold);
+  const ap = (filter: { t?: number; area: number; categories?: (c: number) => boolean }) => (filter.t === -1 ? -1 : meanOfDefined(precisionValues(filter)));
+  // Both protocols name recall AR@300 (MDETR's fixed-AP results are reported under lvis-api's keys).
+  const n = selection.maxDets;
+  const metrics: Record<string, number> = {
+    AP: ap({ area: 0 }),
+    AP50: ap({ t: at(0.5), area: 0 }),
+    AP75: ap({ t: at(0.75), area: 0 }),
+    APs: ap({ area: 1 }),
+    APm: ap({ area: 2 }),
+    APl: ap({ area: 3 }),
+    APr: ap({ area: 0, categories: (c) => gt.frequency[c] === 0 }),
+    APc: ap({ area: 0, categories: (c) => gt.frequency[c] === 1 }),
+    APf: ap({ area: 0, categories: (c) => gt.frequency[c] === 2 }),
+  };
+  AREA_LABELS.forEach((label, area) => {
+    metrics[area === 0 ? `AR@${n}` : `AR${label[0]}@${n}`] = meanOfDefined(recallValues(area));
+  });
+  const perCategory = curves.map((curve, c) => ({
+    numGt: curve.numGt,
+    numDets: curve.numDets,
+    ap: ap({ area: 0, categories: (k) => k === c }),
+    ap50: ap({ t: at(0.5), area: 0, categories: (k) => k === c }),
+  }));
+  return { metrics, perCategory };
+}

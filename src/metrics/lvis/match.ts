@@ -1,0 +1,112 @@
+/**
+ * LVISEval.compute_iou and evaluate_img for one (category, image): greedy matching of detections,
+ * best score first, to ground truth at each IoU threshold and for each area range.
+ */
+
+/** np.linspace as numpy computes it: start + i * step, the last value set to stop exactly. */
+export function linspace(start: number, stop: number, num: number): Float64Array {
+  const step = (stop - start) / (num - 1);
+  const values = Float64Array.from({ length: num }, (_, i) => i * step + start);
+  values[num - 1] = stop;
+  return values;
+}
+
+/** Params.iou_thrs and rec_thrs. */
+export const IOU_THRESHOLDS = linspace(0.5, 0.95, Math.round((0.95 - 0.5) / 0.05) + 1);
+export const RECALL_THRESHOLDS = linspace(0.0, 1.0, Math.round((1.0 - 0.0) / 0.01) + 1);
+/** Params.area_rng: all, small, medium, large (bounds inclusive). */
+export const AREA_RANGES: readonly (readonly [number, number])[] = [
+  [0, 1e5 ** 2],
+  [0, 32 ** 2],
+  [32 ** 2, 96 ** 2],
+  [96 ** 2, 1e5 ** 2],
+];
+export const AREA_LABELS = ["all", "small", "medium", "large"] as const;
+
+/** pycocotools' bbIou for [x, y, w, h] boxes, no crowd: rows are detections, columns ground truth. */
+export function boxIous(dets: readonly number[], detBoxes: Float64Array, gts: readonly number[], gtBoxes: Float64Array): Float64Array {
+  const ious = new Float64Array(dets.length * gts.length);
+  dets.forEach((d, i) => {
+    const dx = detBoxes[4 * d]!, dy = detBoxes[4 * d + 1]!, dw = detBoxes[4 * d + 2]!, dh = detBoxes[4 * d + 3]!;
+    const da = dw * dh;
+    gts.forEach((g, j) => {
+      const gx = gtBoxes[4 * g]!, gy = gtBoxes[4 * g + 1]!, gw = gtBoxes[4 * g + 2]!, gh = gtBoxes[4 * g + 3]!;
+      const w = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
+      if (w <= 0) return;
+      const h = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
+      if (h <= 0) return;
+      const inter = w * h;
+      ious[i * gts.length + j] = inter / (da + gw * gh - inter);
+    });
+  });
+  return ious;
+}
+
+export interface ImageCategoryInput {
+  /** Detection indices, already in evaluation order (score descending, ties in file order). */
+  dets: readonly number[];
+  /** Ground-truth indices in file order. */
+  gts: readonly number[];
+  ious: Float64Array;
+  gtArea: Float64Array;
+  gtIgnore: Uint8Array;
+  gtId: Float64Array;
+  detBoxes: Float64Array;
+  /** The category is in the image's not_exhaustive_category_ids. */
+  notExhaustive: boolean;
+}
+
+export interface AreaOutcome {
+  /** Ground truth that counts (not ignored) in this area range. */
+  numGt: number;
+  /** Per detection, bit t set when it is a true / false positive at threshold t (neither: ignored). */
+  truePositive: Uint16Array;
+  falsePositive: Uint16Array;
+}
+
+/** evaluate_img for one area range. */
+export function evaluateImageCategory(input: ImageCategoryInput, range: readonly [number, number]): AreaOutcome {
+  const { dets, gts, ious } = input;
+  const [low, high] = range;
+  const ignored = gts.map((g) => (input.gtIgnore[g] || input.gtArea[g]! < low || input.gtArea[g]! > high ? 1 : 0));
+  // Ground truth to ignore goes last (a stable sort, as np.argsort(kind="mergesort")).
+  const order = gts.map((_, j) => j).sort((a, b) => ignored[a]! - ignored[b]!);
+  const gtIgnored = order.map((j) => ignored[j]!);
+  const truePositive = new Uint16Array(dets.length);
+  const falsePositive = new Uint16Array(dets.length);
+  const detOutside = dets.map((d) => {
+    const area = input.detBoxes[4 * d + 2]! * input.detBoxes[4 * d + 3]!;
+    return area < low || area > high || input.notExhaustive;
+  });
+  const columns = gts.length;
+  IOU_THRESHOLDS.forEach((threshold, t) => {
+    const gtTaken = new Uint8Array(columns);
+    dets.forEach((_, i) => {
+      let best = Math.min(threshold, 1 - 1e-10);
+      let m = -1;
+      for (let k = 0; k < columns; k++) {
+        if (gtTaken[k]) continue;
+        // Matched to a counted ground truth already, and the rest are ignored ones: stop.
+        if (m > -1 && gtIgnored[m] === 0 && gtIgnored[k] === 1) break;
+        const iou = ious[i * columns + order[k]!]!;
+        if (iou < best) continue;
+        best = iou;
+        m = k;
+      }
+      let matchedId = 0;
+      let ignore = false;
+      if (m > -1) {
+        gtTaken[m] = 1;
+        matchedId = input.gtId[gts[order[m]!]!]!;
+        ignore = gtIgnored[m] === 1;
+      }
+      // dt_ig |= (dt_m == 0) & (outside the area range, or the category is not exhaustive here).
+      if (matchedId === 0 && detOutside[i]) ignore = true;
+      if (ignore) return;
+      // lvis-api tests the matched ground truth's id for truth: an id of 0 reads as unmatched.
+      if (matchedId !== 0) truePositive[i]! |= 1 << t;
+      else falsePositive[i]! |= 1 << t;
+    });
+  });
+  return { numGt: gtIgnored.filter((v) => v === 0).length, truePositive, falsePositive };
+}

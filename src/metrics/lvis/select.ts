@@ -1,0 +1,75 @@
+/**
+ * Which detections take part, in lvis-api's order of operations:
+ * 1. the cap: standard AP keeps each image's 300 best (LVISResults.limit_dets_per_image); fixed AP
+ *    keeps each category's 10,000 best over the whole set (MDETR's LvisEvaluatorFixedAP). Both
+ *    sort stably by score, so equal scores keep file order, and both come before step 2;
+ * 2. the filters of LVISEval._prepare: get_ann_ids keeps only boxes with 0 < w * h < inf, and a
+ *    detection counts only for a category that the image has in its ground truth or in its
+ *    neg_category_ids.
+ */
+import { Growable } from "../../util/growable.js";
+
+export interface DetectionColumns {
+  image: Int32Array;
+  category: Int32Array;
+  bbox: Float64Array;
+  score: Float64Array;
+}
+
+/** Stable bucket order: indices grouped by key, file order within a key. */
+export function groupBy(keys: Int32Array, buckets: number): { start: Int32Array; order: Int32Array } {
+  const start = new Int32Array(buckets + 1);
+  for (const k of keys) start[k + 1]!++;
+  for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
+  const next = start.slice(0, buckets);
+  const order = new Int32Array(keys.length);
+  keys.forEach((k, i) => {
+    order[next[k]!++] = i;
+  });
+  return { start, order };
+}
+
+/** Marks the best `limit` detections (by score, ties in file order) of every group. */
+export function keepBestPerGroup(keys: Int32Array, buckets: number, score: Float64Array, limit: number, keep: Uint8Array): void {
+  const { start, order } = groupBy(keys, buckets);
+  for (let b = 0; b < buckets; b++) {
+    const members = order.subarray(start[b]!, start[b + 1]!);
+    if (members.length <= limit) {
+      for (const d of members) keep[d] = 1;
+      continue;
+    }
+    const ranked = Array.from(members).sort((x, y) => score[y]! - score[x]! || x - y);
+    for (let i = 0; i < limit; i++) keep[ranked[i]!] = 1;
+  }
+}
+
+export interface Selection {
+  protocol: "standard" | "fixed";
+  maxDets: number;
+  detsPerCategory: number;
+}
+
+/** Detection indices that take part, in file order. */
+export function selectDetections(
+  dets: DetectionColumns,
+  images: number,
+  categories: number,
+  isPositiveOrNegative: (image: number, category: number) => boolean,
+  selection: Selection,
+): Int32Array {
+  const n = dets.score.length;
+  const keep = new Uint8Array(n);
+  if (selection.protocol === "standard") {
+    if (selection.maxDets >= 0) keepBestPerGroup(dets.image, images, dets.score, selection.maxDets, keep);
+    else keep.fill(1);
+  } else keepBestPerGroup(dets.category, categories, dets.score, selection.detsPerCategory, keep);
+  const selected = new Growable(Int32Array, 1 << 16);
+  for (let d = 0; d < n; d++) {
+    if (!keep[d]) continue;
+    const area = dets.bbox[4 * d + 2]! * dets.bbox[4 * d + 3]!;
+    if (!(area > 0 && area < Infinity)) continue;
+    if (!isPositiveOrNegative(dets.image[d]!, dets.category[d]!)) continue;
+    selected.push(d);
+  }
+  return selected.view();
+}
