@@ -19,6 +19,8 @@ export interface Detections {
   unknownImages: { count: number; examples: number[] };
 }
 
+const LIST_EXPECTED = "expected a list of detections [{image_id, category_id, bbox, score}, ...]";
+
 export async function readDetections(file: string, gt: Pick<LvisGroundTruth, "imageIndex" | "categoryIndex">, ignoreUnknownImages: boolean): Promise<Detections> {
   const image = new Growable(Int32Array, 1 << 16);
   const category = new Growable(Int32Array, 1 << 16);
@@ -27,6 +29,7 @@ export async function readDetections(file: string, gt: Pick<LvisGroundTruth, "im
   const unknownImages = { count: 0, examples: [] as number[] };
   const result = await readJson(file, {
     "$.*": (value, key) => {
+      if (typeof key === "string") throw new InputError(file, undefined, LIST_EXPECTED);
       const at = childPath("", key);
       if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
       for (const field of ["image_id", "category_id", "score"] as const) {
@@ -51,6 +54,6 @@ export async function readDetections(file: string, gt: Pick<LvisGroundTruth, "im
       score.push(value["score"] as number);
     },
   });
-  if (result.containers.get("$") !== "array") throw new InputError(file, undefined, "expected a list of detections [{image_id, category_id, bbox, score}, ...]");
+  if (result.containers.get("$") !== "array") throw new InputError(file, undefined, LIST_EXPECTED);
   return { image: image.view(), category: category.view(), bbox: bbox.view(), score: score.view(), unknownImages };
 }
