@@ -20,7 +20,19 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .option("--verbose", "more logging, and stack traces on errors")
     .exitOverride()
-    .addHelpText("after", "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json --match giou\n  $ mdetr eval refcoco --help\n");
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json --match giou",
+        "  $ mdetr eval lvis --annotations lvis_v1_minival.json --predictions dets.json --json results.json",
+        "  $ mdetr merge-annotations refexp.json gqa.json vg.json -o final_mixed_train.json --stats -",
+        "  $ mdetr infer dir photos/ --model mdetr.onnx --text \"a cat next to a remote\" --out preds.jsonl",
+        "  $ mdetr <command> --help",
+        "",
+      ].join("\n"),
+    );
   const verbose = () => program.opts()["verbose"] === true;
   registerCommands(program, { log: () => stderrLogger(verbose()), verbose });
   // Subcommands inherit exit handling so that usage errors come back here too, as one line.

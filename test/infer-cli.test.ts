@@ -184,6 +184,31 @@ describe("mdetr infer dir", () => {
     assert.equal(texts["grey.png"], undefined);
   });
 
+  it("--resume with --coco covers the images of the earlier run too", () => {
+    const out = join(dir, "resume-coco.jsonl");
+    assert.equal(infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out]).code, 0);
+    const lines = readFileSync(out, "utf8").split("\n").filter(Boolean);
+    writeFileSync(out, `${lines.slice(0, 3).join("\n")}\n`);
+    const coco = join(dir, "resume-coco.json");
+    assert.equal(infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out, "--resume", "--coco", coco]).code, 0);
+    const mapping = JSON.parse(readFileSync(join(dir, "resume-coco.images.json"), "utf8")) as { images: { file_name: string }[] };
+    assert.deepEqual(mapping.images.map((i) => i.file_name), ["blue.jpg", "grey.png", "red.png", "rotated.jpg"]);
+  });
+
+  it("--queries paths are normalised, and must stay inside the folder and exist", () => {
+    const csv = join(dir, "paths.csv");
+    writeFileSync(csv, "image,text\n./red.png,first\nred.png,second\n");
+    const out = join(dir, "paths.jsonl");
+    assert.equal(infer(["--model", join(dir, "mdetr.onnx"), "--queries", csv, "--out", out]).code, 0);
+    assert.deepEqual(readJsonl(out).map((r) => [r.file, r.text]), [["red.png", "second"]]);
+    for (const [row, pattern] of [["../red.png", /line 2: \.\.\/red\.png is outside/], ["nope.png", /line 2: nope\.png matches no image in/]] as const) {
+      writeFileSync(csv, `image,text\n${row},a cat\n`);
+      const run = infer(["--model", join(dir, "mdetr.onnx"), "--queries", csv]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, pattern);
+    }
+  });
+
   describe("refuses with one line and exit 2", () => {
     const cases: [string, () => string[], RegExp][] = [
       ["a model with other inputs", () => ["--model", join(dir, "wrong.onnx"), "--text", "a cat"], /wrong\.onnx: not a grounding model of the expected contract: expected inputs pixel_values, .*; found inputs images, pixel_mask, input_ids, attention_mask/],
@@ -191,6 +216,8 @@ describe("mdetr infer dir", () => {
       ["a prompt longer than the model takes", () => ["--model", join(dir, "mdetr.onnx"), "--text", "a cat on a mat next to a dog under a table by the door"], /the prompt is \d+ tokens long; this model takes at most 11/],
       ["--device cuda without the CUDA provider", () => ["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--device", "cuda"], /--device cuda: cannot start: the CUDA provider of onnxruntime-node is not installed/],
       ["two prompt options", () => ["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--phrases", "cat"], /give exactly one of --text, --phrases, --queries/],
+      ["--coco -", () => ["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--coco", "-"], /--coco needs a file name/],
+      ["--draw into the images folder", () => ["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--draw", images], /--draw: give another folder than the images' own/],
     ];
     for (const [name, args, pattern] of cases) {
       it(name, () => {

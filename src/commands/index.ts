@@ -10,7 +10,10 @@ export function registerCommands(program: Command, context: CommandContext): voi
   const evalCommand = program
     .command("eval")
     .description("evaluate predictions on a grounding benchmark")
-    .addHelpText("after", "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json\n");
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json\n  $ mdetr eval lvis --annotations lvis_v1_minival.json --predictions dets.json\n",
+    );
   registerEvalRefcoco(evalCommand, context);
   registerEvalLvis(evalCommand, context);
   registerMergeAnnotations(program, context);

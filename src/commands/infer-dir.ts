@@ -1,10 +1,10 @@
 /** `mdetr infer dir`: an exported grounding model over a folder of images. */
 import { existsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { InputError, UsageError } from "../errors.js";
 import { findImages } from "../datasets/images.js";
-import { filesAlreadyDone, JsonlWriter, writeCocoResults, type CocoDetection, type CocoImage } from "../datasets/predictions-jsonl.js";
+import { filesAlreadyDone, JsonlWriter, readRecords, writeCocoResults, type CocoDetection, type CocoImage } from "../datasets/predictions-jsonl.js";
 import { drawDetections } from "../inference/draw.js";
 import type { Scoring } from "../inference/postprocess.js";
 import { parsePhraseList, phrasePrompt, readQueries } from "../inference/prompts.js";
@@ -78,9 +78,9 @@ export async function inferDir(options: InferDirOptions, log: Logger): Promise<I
   jobs = jobs.filter((job) => !done.has(job.file));
   if (done.size > 0) log.info(`--resume: ${total - jobs.length} images already in ${options.out}`);
 
+  if (total === 0) log.warn(`no images to run on in ${options.root}${options.recursive ? "" : " (--recursive looks in subfolders)"}`);
   const writer = options.out && options.out !== "-" ? await JsonlWriter.open(options.out, options.resume) : undefined;
-  const cocoImages: CocoImage[] = [];
-  const cocoDetections: CocoDetection[] = [];
+  const results: ImageResult[] = [];
   const categories = "phrases" in options.prompt ? options.prompt.phrases : ["object"];
   const report: InferDirReport = { images: 0, resumed: total - jobs.length, unreadable: [], detections: 0, device: model.device, times: { decode: 0, preprocess: 0, model: 0, postprocess: 0 } };
   const progress = progressBar("images", jobs.length);
@@ -92,14 +92,7 @@ export async function inferDir(options: InferDirOptions, log: Logger): Promise<I
     } else {
       report.images++;
       report.detections += result.detections.length;
-      if (options.coco) {
-        const imageId = cocoImages.length + 1;
-        cocoImages.push({ id: imageId, file_name: result.file, width: result.width, height: result.height });
-        for (const d of result.detections) {
-          const [x1, y1, x2, y2] = d.bbox;
-          cocoDetections.push({ image_id: imageId, category_id: Math.max(1, categories.indexOf(d.phrase) + 1), bbox: [x1, y1, x2 - x1, y2 - y1], score: d.score });
-        }
-      }
+      if (options.coco && !writer) results.push(result);
       if (options.draw) await drawDetections(join(options.root, result.file), result.file, options.draw, result.width, result.height, result.detections);
       if (!writer && options.out !== "-") process.stdout.write(`${result.file}: ${result.detections.map((d) => `${d.phrase || "?"} ${d.score.toFixed(2)}`).join(", ") || "nothing"}\n`);
     }
@@ -115,8 +108,31 @@ export async function inferDir(options: InferDirOptions, log: Logger): Promise<I
   }
   // After the progress bar is gone, so that the lines do not tear it.
   for (const { file, error } of report.unreadable) log.warn(`${join(options.root, file)}: skipped: ${error}`);
-  if (options.coco) await writeCocoResults(options.coco, cocoImages, cocoDetections, categories.map((name, i) => ({ id: i + 1, name })));
+  if (options.coco) {
+    // From the whole JSONL when there is one, so that a --resume run covers the earlier images too.
+    const all = writer ? ((await readRecords(options.out!)) as unknown as ImageResult[]) : results;
+    const { images, detections } = cocoResults(all, categories);
+    await writeCocoResults(options.coco, images, detections, categories.map((name, i) => ({ id: i + 1, name })));
+  }
   return report;
+}
+
+/** COCO ids for the images (in file name order, so that a resumed run numbers them the same). */
+export function cocoResults(records: readonly ImageResult[], categories: readonly string[]): { images: CocoImage[]; detections: CocoDetection[] } {
+  const done = records.filter((r): r is Extract<ImageResult, { detections: unknown }> => "detections" in r && Array.isArray(r.detections));
+  const byFile = new Map(done.map((r) => [r.file, r]));
+  const files = [...byFile.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const images: CocoImage[] = [];
+  const detections: CocoDetection[] = [];
+  files.forEach((file, i) => {
+    const r = byFile.get(file)!;
+    images.push({ id: i + 1, file_name: file, width: r.width, height: r.height });
+    for (const d of r.detections) {
+      const [x1, y1, x2, y2] = d.bbox;
+      detections.push({ image_id: i + 1, category_id: Math.max(1, categories.indexOf(d.phrase) + 1), bbox: [x1, y1, x2 - x1, y2 - y1], score: d.score });
+    }
+  });
+  return { images, detections };
 }
 
 export function inferSummary(report: InferDirReport): string {
@@ -178,7 +194,15 @@ export function registerInferDir(program: Command, context: CommandContext): voi
       if (!existsSync(tokenizer)) throw new UsageError(`${raw["tokenizer"] === undefined ? "no tokenizer.json next to the model" : "--tokenizer"}: ${tokenizer} does not exist`);
       const out = raw["out"] as string | undefined;
       if (raw["resume"] && (out === undefined || out === "-")) throw new UsageError("--resume needs --out FILE");
-      for (const [option, target] of [["--out", out], ["--coco", raw["coco"] as string | undefined]] as const) await checkOutputTarget(option, target);
+      const coco = raw["coco"] as string | undefined;
+      const draw = raw["draw"] as string | undefined;
+      if (coco === "-") throw new UsageError("--coco needs a file name (the results and their images mapping are two files)");
+      if (coco !== undefined && out !== undefined && resolve(coco) === resolve(out)) throw new UsageError("--coco and --out name the same file");
+      for (const [option, target] of [["--out", out], ["--coco", coco]] as const) await checkOutputTarget(option, target);
+      if (draw !== undefined) {
+        if (resolve(draw) === resolve(root)) throw new UsageError("--draw: give another folder than the images' own (drawings would replace the images)");
+        if (existsSync(draw) && !statSync(draw).isDirectory()) throw new UsageError(`--draw ${draw}: exists and is not a folder`);
+      }
       const batchSize = parseNumberIn("--batch-size", String(raw["batchSize"]), 1, 4096);
       if (!Number.isInteger(batchSize)) throw new UsageError(`--batch-size: expected a whole number, got ${String(raw["batchSize"])}`);
       const prompt = given[0] === "text" ? { text: String(raw["text"]) } : given[0] === "phrases" ? { phrases: parsePhraseList("--phrases", String(raw["phrases"])) } : { queries: String(raw["queries"]) };

@@ -65,16 +65,27 @@ export function cmykToRgb(cmyk: Uint8Array): Uint8Array {
   return rgb;
 }
 
-export function isBmp(path: string): boolean {
-  return /\.bmp$/i.test(path);
+/** A BMP by its content ("BM"), as PIL decides, whatever the file is called. */
+export function isBmp(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x42 && bytes[1] === 0x4d;
 }
 
 /** libvips has no BMP loader; bmp-ts decodes them. */
 export function decodeBmpRgb(bytes: Buffer): { rgb: Uint8Array; width: number; height: number } {
-  const bmp = decodeBmp(bytes, { toRGBA: true });
-  const rgba = new Uint8Array(bmp.data.buffer, bmp.data.byteOffset, bmp.data.byteLength);
+  let bmp: ReturnType<typeof decodeBmp>;
+  try {
+    // Its default layout is A, B, G, R at every bit depth (toRGBA is ignored for palette images).
+    bmp = decodeBmp(bytes);
+  } catch (error) {
+    throw new Error(`not a readable BMP (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`);
+  }
+  const abgr = new Uint8Array(bmp.data.buffer, bmp.data.byteOffset, bmp.data.byteLength);
   const rgb = new Uint8Array(bmp.width * bmp.height * 3);
-  for (let p = 0; p < bmp.width * bmp.height; p++) rgb.set(rgba.subarray(4 * p, 4 * p + 3), 3 * p);
+  for (let p = 0; p < bmp.width * bmp.height; p++) {
+    rgb[3 * p] = abgr[4 * p + 3]!;
+    rgb[3 * p + 1] = abgr[4 * p + 2]!;
+    rgb[3 * p + 2] = abgr[4 * p + 1]!;
+  }
   return { rgb, width: bmp.width, height: bmp.height };
 }
 
@@ -87,15 +98,21 @@ export async function prepareImage(path: string, shortSide = 800, maxSize = 1333
     ({ width, height } = rgb);
     return sharp(rgb.rgb, { raw: { width, height, channels: 3 } });
   };
-  if (isBmp(path)) {
-    source = fromRgb(decodeBmpRgb(await readFile(path)));
+  const bytes = await readFile(path);
+  if (isBmp(bytes)) {
+    source = fromRgb(decodeBmpRgb(bytes));
   } else {
-    source = sharp(path, { failOn: "error", ignoreIcc: true });
+    source = sharp(bytes, { failOn: "error", ignoreIcc: true });
     const metadata = await source.metadata();
     if (metadata.space === "cmyk") {
       // PIL's formula, not colour management: take the raw CMYK (sharp's equals PIL's) and convert.
       const { data, info } = await source.rotate().pipelineColourspace("cmyk").toColourspace("cmyk").raw().toBuffer({ resolveWithObject: true });
       source = fromRgb({ rgb: cmykToRgb(data), width: info.width, height: info.height });
+    } else if (metadata.hasAlpha) {
+      // Drop alpha before resizing: sharp would resize premultiplied and darken transparent pixels,
+      // while PIL's convert("RGB") keeps the colour under any alpha.
+      const { data, info } = await source.rotate().removeAlpha().toColourspace("srgb").raw().toBuffer({ resolveWithObject: true });
+      source = fromRgb({ rgb: data, width: info.width, height: info.height });
     } else {
       const swapped = (metadata.orientation ?? 1) >= 5;
       width = swapped ? metadata.height! : metadata.width!;

@@ -30,6 +30,22 @@ export async function filesAlreadyDone(path: string): Promise<Set<string>> {
   return done;
 }
 
+/** Every complete record of a JSONL output, in file order (damaged lines skipped). */
+export async function readRecords(path: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(path, "utf8");
+  const records: Record<string, unknown>[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const record = JSON.parse(line) as unknown;
+      if (record !== null && typeof record === "object" && !Array.isArray(record)) records.push(record as Record<string, unknown>);
+    } catch {
+      // skipped, as in filesAlreadyDone
+    }
+  }
+  return records;
+}
+
 export class JsonlWriter {
   private constructor(private readonly out: WriteStream) {}
 

@@ -35,16 +35,22 @@ export function overlaySvg(width: number, height: number, detections: readonly D
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join("")}</svg>`;
 }
 
-/** Writes `<folder>/<relative path>` (BMP and TIFF as PNG), oriented as the boxes are. */
-export async function drawDetections(source: string, relative: string, folder: string, width: number, height: number, detections: readonly Detection[]): Promise<string> {
+/** Where a drawing goes: the same relative path; BMP and TIFF get ".png" appended (x.bmp.png). */
+export function drawingPath(folder: string, relative: string): string {
   const extension = extname(relative).toLowerCase();
-  const target = join(folder, [".bmp", ".tif", ".tiff"].includes(extension) ? `${relative.slice(0, -extension.length)}.png` : relative);
+  return join(folder, [".bmp", ".tif", ".tiff"].includes(extension) ? `${relative}.png` : relative);
+}
+
+/** Writes the drawing of one image, oriented as the boxes are. */
+export async function drawDetections(source: string, relative: string, folder: string, width: number, height: number, detections: readonly Detection[]): Promise<string> {
+  const target = drawingPath(folder, relative);
   await mkdir(dirname(target), { recursive: true });
+  const bytes = await readFile(source);
   let base: Sharp;
-  if (isBmp(source)) {
-    const bmp = decodeBmpRgb(await readFile(source));
+  if (isBmp(bytes)) {
+    const bmp = decodeBmpRgb(bytes);
     base = sharp(bmp.rgb, { raw: { width: bmp.width, height: bmp.height, channels: 3 } });
-  } else base = sharp(source, { failOn: "error" }).rotate();
+  } else base = sharp(bytes, { failOn: "error" }).rotate();
   await base.composite([{ input: Buffer.from(overlaySvg(width, height, detections)), top: 0, left: 0 }]).toFile(target);
   return target;
 }

@@ -69,7 +69,8 @@ export function spansOfTokens(prompt: EncodedPrompt, tokens: readonly number[]):
     const [begin, end] = prompt.offsets[t]!;
     if (end <= begin) continue;
     const last = spans[spans.length - 1];
-    if (last && begin >= last[1] && slice(last[1], begin).trim() === "") last[1] = Math.max(last[1], end);
+    // Byte-level BPE splits one character (CJK, emoji) into tokens with the same offsets: overlaps join too.
+    if (last && (begin <= last[1] || slice(last[1], begin).trim() === "")) last[1] = Math.max(last[1], end);
     else spans.push([begin, end]);
   }
   return { spans, phrase: spans.map(([b, e]) => slice(b, e)).join(" ") };

@@ -2,11 +2,16 @@
  * What each image is asked: one --text for all, GLIP-style --phrases, or per-image --queries from
  * a CSV with header `image,text` (an image path relative to the folder, or a glob).
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { isAbsolute, join, normalize } from "node:path";
 import { parse } from "csv-parse/sync";
 import fg from "fast-glob";
 import { InputError, UsageError } from "../errors.js";
 import { codePointLength } from "../datasets/merge/combine.js";
+import { IMAGE_EXTENSIONS } from "../datasets/images.js";
+
+const IMAGE_PATTERN = new RegExp(`\\.(${IMAGE_EXTENSIONS.join("|")})$`, "i");
 
 export interface PhrasePrompt {
   text: string;
@@ -57,8 +62,15 @@ export async function readQueries(csvFile: string, imagesRoot: string): Promise<
     const prompt = row["text"];
     if (image === undefined || prompt === undefined) throw new InputError(csvFile, "header", "expected the columns image,text");
     if (!image || !prompt) throw new InputError(csvFile, where, "expected an image path (or glob) and a text");
-    const matches = fg.isDynamicPattern(image) ? await fg(image, { cwd: imagesRoot, onlyFiles: true }) : [image];
-    if (matches.length === 0) throw new InputError(csvFile, where, `${image} matches no file in ${imagesRoot}`);
+    // Paths name files inside the folder, written the way the folder listing writes them.
+    const relative = normalize(image).replace(/\\/g, "/");
+    if (isAbsolute(relative) || relative === ".." || relative.startsWith("../")) throw new InputError(csvFile, where, `${image} is outside ${imagesRoot}`);
+    const matches = fg.isDynamicPattern(relative)
+      ? (await fg(relative, { cwd: imagesRoot, onlyFiles: true })).filter((file) => IMAGE_PATTERN.test(file))
+      : existsSync(join(imagesRoot, relative))
+        ? [relative]
+        : [];
+    if (matches.length === 0) throw new InputError(csvFile, where, `${image} matches no image in ${imagesRoot}`);
     for (const match of matches) queries.set(match, prompt);
   }
   return queries;

@@ -41,7 +41,8 @@ export function checkPromptLength(prompt: EncodedPrompt, model: ModelSession, sc
   if (model.positions === undefined) return;
   const limit = scoring === "mdetr" ? model.positions - 1 : model.positions;
   if (prompt.ids.length > limit) {
-    throw new UsageError(`${where} is ${prompt.ids.length} tokens long; this model takes at most ${limit}: ${JSON.stringify(prompt.text.slice(0, 60))}...`);
+    const shown = prompt.text.length > 60 ? `${prompt.text.slice(0, 60)}...` : prompt.text;
+    throw new UsageError(`${where} is ${prompt.ids.length} tokens long; this model takes at most ${limit}: ${JSON.stringify(shown)}`);
   }
 }
 
