@@ -1,6 +1,7 @@
 /** The one place that registers every command on the program. */
 import type { Command } from "commander";
 import type { CommandContext } from "./context.js";
+import { registerEvalFlickr30k } from "./eval-flickr30k.js";
 import { registerEvalLvis } from "./eval-lvis.js";
 import { registerEvalRefcoco } from "./eval-refcoco.js";
 import { registerInferDir } from "./infer-dir.js";
@@ -16,6 +17,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
     );
   registerEvalRefcoco(evalCommand, context);
   registerEvalLvis(evalCommand, context);
+  registerEvalFlickr30k(evalCommand, context);
   registerMergeAnnotations(program, context);
   registerInferDir(program, context);
 }

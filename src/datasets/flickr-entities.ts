@@ -1,0 +1,75 @@
+/**
+ * One split of Flickr30k Entities as distributed (`{train,val,test}.txt`, `Annotations/`,
+ * `Sentences/`), reduced to what phrase grounding is evaluated on, as MDETR's
+ * Flickr30kEntitiesRecallEvaluator does: only phrases whose entity has a box, and only sentences
+ * that keep at least one such phrase.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { UsageError } from "../errors.js";
+import { mergeEntityBoxes, parseFlickrAnnotation, type FlickrBox } from "./flickr-annotations.js";
+import { parseSentences, type Phrase } from "./flickr-sentences.js";
+
+export type FlickrSplitName = "train" | "val" | "test";
+
+export interface FlickrSplit {
+  imageIds: string[];
+  /** Per image, per sentence: its evaluated phrases, or null when it has none. */
+  sentences: Map<string, (Phrase[] | null)[]>;
+  /** Per image: entity id -> ground-truth boxes [x1, y1, x2, y2] (merged: one enclosing box). */
+  boxes: Map<string, Map<string, FlickrBox[]>>;
+  /** `<image>_<sentence>` of every evaluated sentence, in split order. */
+  evaluated: string[];
+  phraseCount: number;
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`${path}: cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` in flight, keeping the results in order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export async function loadFlickrSplit(root: string, split: FlickrSplitName, merged: boolean): Promise<FlickrSplit> {
+  const listFile = join(root, `${split}.txt`);
+  const imageIds = (await readText(listFile, "the split's image list"))
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const loaded = await mapLimited(imageIds, 32, async (imageId) => {
+    const xmlFile = join(root, "Annotations", `${imageId}.xml`);
+    const annotation = parseFlickrAnnotation(xmlFile, await readText(xmlFile, "annotations"));
+    const sentences = parseSentences(await readText(join(root, "Sentences", `${imageId}.txt`), "sentences"));
+    return { annotation, sentences };
+  });
+  const split_: FlickrSplit = { imageIds, sentences: new Map(), boxes: new Map(), evaluated: [], phraseCount: 0 };
+  imageIds.forEach((imageId, i) => {
+    const { annotation, sentences } = loaded[i]!;
+    const boxes = merged ? new Map([...annotation.boxes].map(([entity, list]) => [entity, mergeEntityBoxes(list)])) : annotation.boxes;
+    split_.boxes.set(imageId, boxes);
+    const evaluated = sentences.map((sentence, s) => {
+      const phrases = sentence.phrases.filter((p) => boxes.has(p.entityId));
+      split_.phraseCount += phrases.length;
+      if (phrases.length === 0) return null;
+      split_.evaluated.push(`${imageId}_${s}`);
+      return phrases;
+    });
+    split_.sentences.set(imageId, evaluated);
+  });
+  return split_;
+}
