@@ -1,10 +1,12 @@
 /** `npm run bench -- <name> [options]`: one benchmark per heavy command; each makes its own data. */
+import { benchFlickr30k } from "./flickr30k.js";
 import { benchInfer } from "./infer.js";
 import { benchLvis } from "./lvis.js";
 import { benchMerge } from "./merge.js";
 import { benchRefcoco } from "./refcoco.js";
 
 const benches: Record<string, (argv: string[]) => Promise<void>> = {
+  flickr30k: benchFlickr30k,
   infer: benchInfer,
   lvis: benchLvis,
   merge: benchMerge,

@@ -28,3 +28,10 @@ export function listSome(ids: readonly string[], total = ids.length, shown = 5):
   const head = ids.slice(0, shown).join(", ");
   return total > shown ? `${head} and ${total - shown} more` : head;
 }
+
+/** `--phrases "cat, remote control"`: the phrases, trimmed, none empty. */
+export function parsePhraseList(option: string, value: string): string[] {
+  const list = value.split(",").map((p) => p.trim()).filter(Boolean);
+  if (list.length === 0) throw new UsageError(`${option}: expected phrases separated by commas, got ${JSON.stringify(value)}`);
+  return list;
+}

@@ -1,7 +1,9 @@
 /**
  * The fast engine for big JSON files: a byte scanner finds the elements of the selected containers
- * (tracking only strings and bracket depth) and hands them to V8's JSON.parse in batches of a few
- * MiB, which does all value parsing and validation. Everything outside the selected containers
+ * (tracking only strings and bracket depth) and hands them to V8's JSON.parse in batches of about
+ * 1 MiB, which does all value parsing and validation. (Smaller batches leave fewer live objects
+ * for each young-generation collection to copy: 1 MiB read 35 MB of Flickr predictions in 0.46 s
+ * where 4 MiB took 0.55 s.) Everything outside the selected containers
  * (the "skeleton", e.g. `{"info": {...}, "images": [], "annotations": []}`) is parsed at the end, so
  * every byte of the file is checked by JSON.parse.
  *
@@ -39,7 +41,7 @@ function repeatedKeyIn(objectText: string): string | undefined {
   return repeated;
 }
 
-const BATCH_BYTES = 4 << 20;
+const BATCH_BYTES = 1 << 20;
 const MAX_SKELETON_BYTES = 256 << 20;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

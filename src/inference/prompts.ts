@@ -35,12 +35,6 @@ export function phrasePrompt(list: readonly string[]): PhrasePrompt {
   return { text, phrases };
 }
 
-export function parsePhraseList(option: string, value: string): string[] {
-  const list = value.split(",").map((p) => p.trim()).filter(Boolean);
-  if (list.length === 0) throw new UsageError(`${option}: expected phrases separated by commas, got ${JSON.stringify(value)}`);
-  return list;
-}
-
 /** image path (relative to the folder) -> text, in the CSV's order; later rows win. */
 export async function readQueries(csvFile: string, imagesRoot: string): Promise<Map<string, string>> {
   let text: string;
