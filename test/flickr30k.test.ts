@@ -5,16 +5,15 @@ import { describe, it } from "node:test";
 import { parseFlickrAnnotation, mergeEntityBoxes } from "../src/datasets/flickr-annotations.js";
 import { parseSentences } from "../src/datasets/flickr-sentences.js";
 import { bestIou, flickrRecall } from "../src/metrics/flickr-recall.js";
-import { goldenCases, numericDifferences, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
+import { JSON_ENGINES, goldenDifferences, goldenCases, numericDifferences, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
 
 describe("eval flickr30k matches MDETR's evaluator on the golden cases", () => {
   for (const golden of goldenCases("flickr30k")) {
-    for (const engine of ["parse", "split", "stream"] as const) {
+    for (const engine of JSON_ENGINES) {
       it(`${golden.name} (${engine} engine)`, () => {
-        const out = join(tempDir(), "out.json");
-        const run = runCli(golden.argv.map((a) => a.replace("{out}", out)), { cwd: golden.dir, env: { MDETR_JSON_ENGINE: engine } });
-        assert.equal(run.code, 0, run.stderr);
-        assert.deepEqual(numericDifferences(golden.expected, readJsonFile(out)), []);
+        const { code, stderr, differences } = goldenDifferences(golden, engine);
+        assert.equal(code, 0, stderr);
+        assert.deepEqual(differences, []);
       });
     }
   }

@@ -77,3 +77,15 @@ export function numericDifferences(expected: unknown, actual: unknown, tolerance
   }
   return expected === actual ? [] : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
 }
+
+/**
+ * Runs a golden case's command line from its folder with one JSON engine forced, and returns the
+ * differences between the JSON it wrote and the expected numbers (empty when they agree).
+ */
+export function goldenDifferences(golden: GoldenCase, engine: "parse" | "split" | "stream"): { code: number; stderr: string; differences: string[] } {
+  const out = join(tempDir(), "out.json");
+  const run = runCli(golden.argv.map((a) => a.replace("{out}", out)), { cwd: golden.dir, env: { MDETR_JSON_ENGINE: engine } });
+  return { code: run.code, stderr: run.stderr, differences: run.code === 0 ? numericDifferences(golden.expected, readJsonFile(out)) : [] };
+}
+
+export const JSON_ENGINES = ["parse", "split", "stream"] as const;

@@ -8,7 +8,7 @@ import { checkOutputTarget, emitResult } from "../util/emit.js";
 import { stopwatch, type Logger } from "../util/log.js";
 import { formatTable, percent } from "../util/table.js";
 import type { CommandContext } from "./context.js";
-import { listSome, parseChoice, parseKList, parseNumberIn } from "./option-parsers.js";
+import { JSON_OPTION, listSome, parseChoice, parseKList, parseNumberIn } from "./option-parsers.js";
 
 export interface EvalFlickrOptions {
   flickrDir: string;
@@ -121,7 +121,7 @@ export function registerEvalFlickr30k(evalCommand: Command, context: CommandCont
     .option("--merged", "merged-box protocol: one enclosing box per entity")
     .option("--iou-threshold <t>", "a box matches at IoU >= t", "0.5")
     .option("--k <list>", "ranks to report, comma-separated", "1,5,10")
-    .option("--json <file>", "also write the results as JSON to FILE ('-' for stdout instead of the table)")
+    .option(...JSON_OPTION)
     .addHelpText("after", HELP)
     .action(async (raw: Record<string, string | boolean | undefined>) => {
       const options: EvalFlickrOptions = {

@@ -1,6 +1,5 @@
 /** `mdetr eval lvis`: LVIS box AP, standard (lvis-api) or fixed (Dave et al. 2021, as MDETR). */
 import type { Command } from "commander";
-import { UsageError } from "../errors.js";
 import { readLvisGroundTruth, FREQUENCIES, type LvisGroundTruth } from "../datasets/lvis-annotations.js";
 import { readDetections } from "../datasets/lvis-detections.js";
 import { evaluateLvis, type LvisEvaluation } from "../metrics/lvis/evaluate.js";
@@ -10,7 +9,7 @@ import { checkOutputTarget, emitResult } from "../util/emit.js";
 import { stopwatch, type Logger } from "../util/log.js";
 import { formatTable } from "../util/table.js";
 import type { CommandContext } from "./context.js";
-import { listSome, parseChoice, parseNumberIn } from "./option-parsers.js";
+import { JSON_OPTION, listSome, parseChoice, parseWholeNumber } from "./option-parsers.js";
 
 export interface EvalLvisOptions extends Selection {
   annotations: string;
@@ -101,20 +100,15 @@ export function registerEvalLvis(evalCommand: Command, context: CommandContext):
     .option("--dets-per-category <n>", "fixed AP: detections kept per category", "10000")
     .option("--per-category <file>", "write per-category AP as CSV")
     .option("--ignore-unknown-images", "skip detections for images not in the ground truth (with a warning)")
-    .option("--json <file>", "also write the metrics as JSON to FILE ('-' for stdout instead of the table)")
+    .option(...JSON_OPTION)
     .addHelpText("after", HELP)
     .action(async (raw: Record<string, string | boolean | undefined>) => {
-      const whole = (option: string, value: unknown, min: number) => {
-        const n = parseNumberIn(option, String(value), min, Number.MAX_SAFE_INTEGER);
-        if (!Number.isInteger(n)) throw new UsageError(`${option}: expected a whole number, got ${String(value)}`);
-        return n;
-      };
       const options: EvalLvisOptions = {
         annotations: String(raw["annotations"]),
         predictions: String(raw["predictions"]),
         protocol: parseChoice("--ap", String(raw["ap"]), ["fixed", "standard"] as const),
-        maxDets: whole("--max-dets", raw["maxDets"], -1),
-        detsPerCategory: whole("--dets-per-category", raw["detsPerCategory"], 1),
+        maxDets: parseWholeNumber("--max-dets", String(raw["maxDets"]), -1),
+        detsPerCategory: parseWholeNumber("--dets-per-category", String(raw["detsPerCategory"]), 1),
         ignoreUnknownImages: raw["ignoreUnknownImages"] === true,
       };
       const perCategory = raw["perCategory"] as string | undefined;

@@ -8,7 +8,7 @@ import type { BoxOverlap } from "../metrics/box-overlap.js";
 import { checkOutputTarget, emitResult } from "../util/emit.js";
 import { stopwatch, type Logger } from "../util/log.js";
 import { formatTable, percent } from "../util/table.js";
-import { listSome, parseChoice, parseKList, parseNumberIn } from "./option-parsers.js";
+import { JSON_OPTION, listSome, parseChoice, parseKList, parseNumberIn } from "./option-parsers.js";
 import type { CommandContext } from "./context.js";
 
 export interface EvalRefcocoOptions {
@@ -108,7 +108,7 @@ export function registerEvalRefcoco(evalCommand: Command, context: CommandContex
     .option("--iou-threshold <t>", "a box matches at overlap >= t", "0.5")
     .option("--k <list>", "ranks to report, comma-separated", "1,5,10")
     .option("--allow-missing", "count expressions without predictions as misses instead of failing")
-    .option("--json <file>", "also write the results as JSON to FILE ('-' for stdout instead of the table)")
+    .option(...JSON_OPTION)
     .addHelpText("after", EXAMPLES)
     .action(async (raw: Record<string, string | boolean | undefined>) => {
       const match = parseChoice("--match", String(raw["match"]), ["iou", "giou"] as const);

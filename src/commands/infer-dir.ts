@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import { checkOutputTarget } from "../util/emit.js";
 import type { CommandContext } from "./context.js";
-import { parseChoice, parseNumberIn, parsePhraseList } from "./option-parsers.js";
+import { parseChoice, parseNumberIn, parsePhraseList, parseWholeNumber } from "./option-parsers.js";
 
 const HELP = `
 Model contract (see README): inputs pixel_values [B,3,H,W], pixel_mask [B,H,W] (optional), input_ids
@@ -63,8 +63,7 @@ export function registerInferDir(program: Command, context: CommandContext): voi
         if (resolve(draw) === resolve(root)) throw new UsageError("--draw: give another folder than the images' own (drawings would replace the images)");
         if (existsSync(draw) && !statSync(draw).isDirectory()) throw new UsageError(`--draw ${draw}: exists and is not a folder`);
       }
-      const batchSize = parseNumberIn("--batch-size", String(raw["batchSize"]), 1, 4096);
-      if (!Number.isInteger(batchSize)) throw new UsageError(`--batch-size: expected a whole number, got ${String(raw["batchSize"])}`);
+      const batchSize = parseWholeNumber("--batch-size", String(raw["batchSize"]), 1, 4096);
       const prompt = given[0] === "text" ? { text: String(raw["text"]) } : given[0] === "phrases" ? { phrases: parsePhraseList("--phrases", String(raw["phrases"])) } : { queries: String(raw["queries"]) };
       if ("text" in prompt && !prompt.text?.trim()) throw new UsageError("--text: the prompt is empty");
       const log = context.log();

@@ -12,7 +12,7 @@ import { stopwatch, type Logger } from "../util/log.js";
 import { progressBar } from "../util/progress.js";
 import { formatTable } from "../util/table.js";
 import type { CommandContext } from "./context.js";
-import { parseChoice, parseNumberIn } from "./option-parsers.js";
+import { parseChoice, parseNumberIn, parseWholeNumber } from "./option-parsers.js";
 
 export interface MergeAnnotationsOptions extends ColouringOptions {
   inputs: string[];
@@ -127,8 +127,7 @@ export function registerMergeAnnotations(program: Command, context: CommandConte
       const mdetrCompat = raw["mdetrCompat"] === true;
       const overlap = raw["overlap"] === undefined ? (mdetrCompat ? "iou" : "giou") : parseChoice("--overlap", String(raw["overlap"]), ["giou", "iou"] as const);
       if (mdetrCompat && overlap === "giou") throw new UsageError("--mdetr-compat measures overlap by IoU, as the released script does; drop --overlap giou");
-      const maxChars = parseNumberIn("--max-chars", String(raw["maxChars"]), 1, Number.MAX_SAFE_INTEGER);
-      if (!Number.isInteger(maxChars)) throw new UsageError(`--max-chars: expected a whole number, got ${String(raw["maxChars"])}`);
+      const maxChars = parseWholeNumber("--max-chars", String(raw["maxChars"]), 1);
       const options: MergeAnnotationsOptions = {
         inputs,
         output: String(raw["output"]),

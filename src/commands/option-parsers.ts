@@ -18,6 +18,15 @@ export function parseNumberIn(option: string, text: string, min: number, max: nu
   return value;
 }
 
+export function parseWholeNumber(option: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = parseNumberIn(option, text, min, max);
+  if (!Number.isInteger(value)) throw new UsageError(`${option}: expected a whole number, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** The --json option every evaluation command takes. */
+export const JSON_OPTION = ["--json <file>", "also write the results as JSON to FILE ('-' for stdout instead of the table)"] as const;
+
 export function parseChoice<T extends string>(option: string, text: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(text)) return text as T;
   throw new UsageError(`${option}: expected one of ${choices.join(", ")}, got ${JSON.stringify(text)}`);
