@@ -15,8 +15,6 @@ export function stderrLogger(verbose: boolean): Logger {
   };
 }
 
-export const silentLogger: Logger = { warn() {}, info() {}, debug() {} };
-
 /** Seconds since the last lap, for --verbose timing lines. */
 export function stopwatch(): { lap(): string } {
   let last = performance.now();
