@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureCli, mib, seededRandom, writeStreamed } from "./support.js";
+import { measureCli, mib, printMeasurement, seededRandom, writeStreamed } from "./support.js";
 
 const TYPES = ["people", "clothing", "bodyparts", "animals", "vehicles", "instruments", "scene", "other"];
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -70,8 +70,7 @@ export async function benchFlickr30k(argv: string[]): Promise<void> {
     console.log(`flickr30k: ${images} images, ${predictions.length} sentences, ${phraseCount} phrases x ${boxesPerPhrase} boxes; predictions ${mib(statSync(predFile).size)}`);
     for (const merged of [[], ["--merged"]]) {
       const m = await measureCli(["eval", "flickr30k", "--flickr-dir", root, "--split", "test", "--predictions", predFile, "--json", join(dir, "out.json"), ...merged]);
-      console.log(`  ${merged.length ? "--merged" : "separate boxes"}: ${m.seconds.toFixed(2)} s wall, peak RSS ${m.peakRssMiB} MiB`);
-      for (const line of m.log.filter((l) => /\(\d+\.\d+ s\)$/.test(l))) console.log(`    ${line.replaceAll(dir + "/", "")}`);
+      printMeasurement(merged.length ? "--merged" : "separate boxes", m, dir);
     }
   } finally {
     if (values.keep) console.log(`  data kept in ${dir}`);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureCli, mib, seededRandom, writeStreamed } from "./support.js";
+import { measureCli, mib, printMeasurement, seededRandom, writeStreamed } from "./support.js";
 
 const CATEGORIES = 1203;
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -92,8 +92,7 @@ export async function benchLvis(argv: string[]): Promise<void> {
     console.log(`lvis: ${images} images, ${CATEGORIES} categories, ${boxes.flat().length} annotations, ${images * perImage} detections; ground truth ${mib(statSync(gtFile).size)}, detections ${mib(statSync(detsFile).size)}`);
     for (const protocol of ["standard", "fixed"]) {
       const m = await measureCli(["eval", "lvis", "--annotations", gtFile, "--predictions", detsFile, "--ap", protocol, "--json", join(dir, "out.json")]);
-      console.log(`  --ap ${protocol}: ${m.seconds.toFixed(2)} s wall, peak RSS ${m.peakRssMiB} MiB`);
-      for (const line of m.log.filter((l) => /\(\d+\.\d+ s\)$/.test(l))) console.log(`    ${line.replaceAll(dir + "/", "")}`);
+      printMeasurement(`--ap ${protocol}`, m, dir);
     }
   } finally {
     if (values.keep) console.log(`  data kept in ${dir}`);

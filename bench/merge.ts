@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureCli, mib, seededRandom, writeStreamed } from "./support.js";
+import { measureCli, mib, printMeasurement, seededRandom, writeStreamed } from "./support.js";
 
 const WORDS = ["man", "woman", "red", "car", "left", "dog", "half-eaten", "sandwich", "table", "white", "two-story", "bus", "near", "the", "a", "on", "tall", "tree", "sky", "blue"];
 
@@ -66,8 +66,7 @@ export async function benchMerge(argv: string[]): Promise<void> {
     for (const mode of [[], ["--mdetr-compat"]]) {
       const out = join(dir, "mixed.json");
       const m = await measureCli(["merge-annotations", coco, vg, "-o", out, ...mode]);
-      console.log(`  ${mode.length ? "--mdetr-compat" : "default (giou, strict)"}: ${m.seconds.toFixed(2)} s wall, peak RSS ${m.peakRssMiB} MiB, output ${mib(statSync(out).size)}`);
-      for (const line of m.log.filter((l) => /\(\d+\.\d+ s\)$|^merged/.test(l))) console.log(`    ${line.replaceAll(dir + "/", "")}`);
+      printMeasurement(mode.length ? "--mdetr-compat" : "default (giou, strict)", m, dir, /\(\d+\.\d+ s\)$|^merged/, `, output ${mib(statSync(out).size)}`);
     }
   } finally {
     if (values.keep) console.log(`  data kept in ${dir}`);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureCli, mib, seededRandom, writeStreamed } from "./support.js";
+import { measureCli, mib, printMeasurement, seededRandom, writeStreamed } from "./support.js";
 
 const DATASETS = ["refcoco", "refcoco+", "refcocog"];
 
@@ -63,8 +63,7 @@ export async function benchRefcoco(argv: string[]): Promise<void> {
     console.log(`refcoco: ${expressions} expressions x ${boxes} boxes; annotations ${mib(annBytes)}, predictions ${mib(predBytes)} (${format})`);
     for (const match of ["iou", "giou"]) {
       const m = await measureCli(["eval", "refcoco", "--annotations", annFile, "--predictions", predFile, "--match", match, "--json", join(dir, "out.json")]);
-      console.log(`  --match ${match}: ${m.seconds.toFixed(2)} s wall, peak RSS ${m.peakRssMiB} MiB`);
-      for (const line of m.log.filter((l) => /\(\d+\.\d+ s\)$/.test(l))) console.log(`    ${line.replace(dir + "/", "")}`);
+      printMeasurement(`--match ${match}`, m, dir);
     }
   } finally {
     if (values.keep) console.log(`  data kept in ${dir}`);

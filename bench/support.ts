@@ -58,6 +58,12 @@ export async function measureCli(args: string[]): Promise<CliMeasurement> {
   return { seconds, peakRssMiB: peak ? Number(peak[1]) : NaN, log: stderr.trim().split("\n") };
 }
 
+/** Prints "  label: N s wall, peak RSS M MiB" and the command's phase lines that match. */
+export function printMeasurement(label: string, m: CliMeasurement, dir: string, phases = /\(\d+\.\d+ s\)$/, suffix = ""): void {
+  console.log(`  ${label}: ${m.seconds.toFixed(2)} s wall, peak RSS ${m.peakRssMiB} MiB${suffix}`);
+  for (const line of m.log.filter((l) => phases.test(l))) console.log(`    ${line.replaceAll(dir + "/", "")}`);
+}
+
 export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 }

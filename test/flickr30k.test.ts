@@ -5,18 +5,10 @@ import { describe, it } from "node:test";
 import { parseFlickrAnnotation, mergeEntityBoxes } from "../src/datasets/flickr-annotations.js";
 import { parseSentences } from "../src/datasets/flickr-sentences.js";
 import { bestIou, flickrRecall } from "../src/metrics/flickr-recall.js";
-import { JSON_ENGINES, goldenDifferences, goldenCases, numericDifferences, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
+import { goldenSuite, goldenCases, numericDifferences, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
 
 describe("eval flickr30k matches MDETR's evaluator on the golden cases", () => {
-  for (const golden of goldenCases("flickr30k")) {
-    for (const engine of JSON_ENGINES) {
-      it(`${golden.name} (${engine} engine)`, () => {
-        const { code, stderr, differences } = goldenDifferences(golden, engine);
-        assert.equal(code, 0, stderr);
-        assert.deepEqual(differences, []);
-      });
-    }
-  }
+  goldenSuite("flickr30k");
 
   it("the protocols differ on the same files (--merged is not ignored)", () => {
     const golden = goldenCases("flickr30k").find((c) => c.name === "val_merged")!;

@@ -1,4 +1,6 @@
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { it } from "node:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -89,3 +91,24 @@ export function goldenDifferences(golden: GoldenCase, engine: "parse" | "split" 
 }
 
 export const JSON_ENGINES = ["parse", "split", "stream"] as const;
+
+/** Bad input: exit code 2, the expected message, one line, no stack trace. */
+export function assertInputError(run: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, pattern);
+  assert.equal(run.stderr.trim().split("\n").length, 1, `one line expected, got:\n${run.stderr}`);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace without --verbose");
+}
+
+/** One test per golden case of `tool` and JSON engine: the command's JSON equals the expected numbers. */
+export function goldenSuite(tool: string): void {
+  for (const golden of goldenCases(tool)) {
+    for (const engine of JSON_ENGINES) {
+      it(`${golden.name} (${engine} engine)`, () => {
+        const { code, stderr, differences } = goldenDifferences(golden, engine);
+        assert.equal(code, 0, stderr);
+        assert.deepEqual(differences, []);
+      });
+    }
+  }
+}

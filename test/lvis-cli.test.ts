@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { runCli, tempDir, writeJson } from "./helpers.js";
+import { assertInputError, runCli, tempDir, writeJson } from "./helpers.js";
 
 const groundTruth = {
   images: [
@@ -30,11 +30,6 @@ function lvis(dets: unknown, extra: string[] = [], gt: unknown = groundTruth) {
   return { dir, run: runCli(args) };
 }
 
-function assertInputError(run: { code: number; stderr: string }, pattern: RegExp) {
-  assert.equal(run.code, 2, run.stderr);
-  assert.match(run.stderr, pattern);
-  assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-}
 
 describe("mdetr eval lvis", () => {
   it("prints the protocol above a table, and --json - gives lvis-api's keys", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
+import { assertInputError, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
 
 function image(id: number, caption: string, extra: Record<string, unknown> = {}) {
   return { id, file_name: "COCO_train2014_000000000042.jpg", height: 480, width: 640, caption, tokens_negative: [[0, caption.length]], original_id: 42, data_source: "coco", dataset_name: "refcoco", ...extra };
@@ -25,11 +25,6 @@ function merge(inputs: unknown[], extra: string[] = []) {
   return { dir, out, run: runCli(["merge-annotations", ...files, "-o", out, ...extra]) };
 }
 
-function assertInputError(run: { code: number; stderr: string }, pattern: RegExp) {
-  assert.equal(run.code, 2, run.stderr);
-  assert.match(run.stderr, pattern);
-  assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-}
 
 describe("mdetr merge-annotations", () => {
   it("combines the captions of one image and writes MDETR's layout", () => {

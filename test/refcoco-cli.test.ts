@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
+import { assertInputError, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
 
 /** Two expressions in two datasets; expression 1's target is [10, 10, 50, 50] (xyxy). */
 const baseAnnotations: Record<string, unknown>[] = [
@@ -38,12 +38,6 @@ function evalRun(predictions: unknown, extra: string[] = [], ann: unknown = anno
   return { dir, run: runCli(["eval", "refcoco", "--annotations", annFile, "--predictions", predFile, ...extra]) };
 }
 
-function assertInputError(run: { code: number; stderr: string }, pattern: RegExp) {
-  assert.equal(run.code, 2, run.stderr);
-  assert.match(run.stderr, pattern);
-  assert.equal(run.stderr.trim().split("\n").length, 1, `one line expected, got:\n${run.stderr}`);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace without --verbose");
-}
 
 describe("mdetr eval refcoco", () => {
   it("reads MDETR dict predictions and prints a table", () => {

@@ -7,12 +7,10 @@
  */
 import { InputError, childPath } from "../errors.js";
 import { Growable } from "../util/growable.js";
-import { readJson } from "./json-reader.js";
-import { expectArrayContainer } from "./refexp-annotations.js";
+import { expectArrayContainer, readJson } from "./json-reader.js";
 import { checkCocoAnnotation } from "./coco-annotation.js";
 import { describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "./validate.js";
-import { codePointLength } from "./merge/combine.js";
-import type { Span } from "./merge/spans.js";
+import { codePointLength, type Span } from "./merge/spans.js";
 
 export type DataSource = "coco" | "vg";
 

@@ -36,6 +36,13 @@ function chooseEngine(): JsonEngine {
   return forced === "parse" || forced === "stream" ? forced : "split";
 }
 
+/** Fails unless the container a selector iterated over (`$.images`) was an array. */
+export function expectArrayContainer(file: string, path: string, kind: ContainerKind | undefined): void {
+  if (kind === "array") return;
+  const got = kind === "missing" || kind === undefined ? "nothing" : kind === "other" ? "a scalar" : "an object";
+  throw new InputError(file, path.replace(/^\$\.?/, "") || "(top level)", `expected an array, got ${got}`);
+}
+
 /** Reads `file`, calling each selector's visitor for every element of its container. */
 export async function readJson(file: string, select: Record<string, JsonVisitor>): Promise<JsonReadResult> {
   const selectors = parseSelectors(select);

@@ -7,8 +7,7 @@
 import { InputError, childPath } from "../errors.js";
 import { Growable } from "../util/growable.js";
 import { checkCocoAnnotation } from "./coco-annotation.js";
-import { readJson } from "./json-reader.js";
-import { expectArrayContainer } from "./refexp-annotations.js";
+import { expectArrayContainer, readJson } from "./json-reader.js";
 import { describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "./validate.js";
 
 export const FREQUENCIES = ["r", "c", "f"] as const;

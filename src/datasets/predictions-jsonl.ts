@@ -15,24 +15,14 @@ export async function filesAlreadyDone(path: string): Promise<Set<string>> {
   } catch {
     return new Set();
   }
-  const done = new Set<string>();
   const complete = text.lastIndexOf("\n") + 1;
   if (complete < text.length) await truncate(path, Buffer.byteLength(text.slice(0, complete)));
-  for (const line of text.slice(0, complete).split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      const record = JSON.parse(line) as { file?: unknown };
-      if (typeof record.file === "string") done.add(record.file);
-    } catch {
-      // A damaged line names no file: that image is simply done again.
-    }
-  }
-  return done;
+  // A damaged line names no file: that image is simply done again.
+  return new Set(parseJsonLines(text.slice(0, complete)).flatMap((r) => (typeof r["file"] === "string" ? [r["file"]] : [])));
 }
 
-/** Every complete record of a JSONL output, in file order (damaged lines skipped). */
-export async function readRecords(path: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(path, "utf8");
+/** The object records of JSONL text; blank and damaged lines are skipped. */
+function parseJsonLines(text: string): Record<string, unknown>[] {
   const records: Record<string, unknown>[] = [];
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
@@ -40,10 +30,15 @@ export async function readRecords(path: string): Promise<Record<string, unknown>
       const record = JSON.parse(line) as unknown;
       if (record !== null && typeof record === "object" && !Array.isArray(record)) records.push(record as Record<string, unknown>);
     } catch {
-      // skipped, as in filesAlreadyDone
+      // skipped
     }
   }
   return records;
+}
+
+/** Every complete record of a JSONL output, in file order (damaged lines skipped). */
+export async function readRecords(path: string): Promise<Record<string, unknown>[]> {
+  return parseJsonLines(await readFile(path, "utf8"));
 }
 
 export class JsonlWriter {

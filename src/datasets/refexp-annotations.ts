@@ -5,7 +5,7 @@
  */
 import { basename, extname } from "node:path";
 import { InputError, childPath } from "../errors.js";
-import { readJson, type ContainerKind } from "./json-reader.js";
+import { expectArrayContainer, readJson } from "./json-reader.js";
 import { checkCocoAnnotation } from "./coco-annotation.js";
 import { describeJsonValue, finiteNumberProblem, objectProblem } from "./validate.js";
 
@@ -20,12 +20,6 @@ export interface RefexpGroundTruth {
   datasetOf: Uint32Array;
   /** Per expression, the target box as [x1, y1, x2, y2] = [x, y, x + w, y + h], in float64. */
   targetBoxes: Float64Array;
-}
-
-export function expectArrayContainer(file: string, path: string, kind: ContainerKind | undefined): void {
-  if (kind === "array") return;
-  const got = kind === "missing" || kind === undefined ? "nothing" : kind === "other" ? "a scalar" : "an object";
-  throw new InputError(file, path.replace(/^\$\.?/, "") || "(top level)", `expected an array, got ${got}`);
 }
 
 export async function readRefexpAnnotations(file: string): Promise<RefexpGroundTruth> {

@@ -8,7 +8,7 @@ import { isAbsolute, join, normalize } from "node:path";
 import { parse } from "csv-parse/sync";
 import fg from "fast-glob";
 import { InputError, UsageError } from "../errors.js";
-import { codePointLength } from "../datasets/merge/combine.js";
+import { codePointLength } from "../datasets/merge/spans.js";
 import { IMAGE_EXTENSIONS } from "../datasets/images.js";
 
 const IMAGE_PATTERN = new RegExp(`\\.(${IMAGE_EXTENSIONS.join("|")})$`, "i");

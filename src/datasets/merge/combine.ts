@@ -4,7 +4,7 @@
  * where missing), spans shifted by each caption's offset and consolidated against the joined
  * caption (with its trailing space, which the reference strips only afterwards).
  */
-import { codePoints, consolidateSpans, shiftSpans, type Span } from "./spans.js";
+import { codePointLength, codePoints, consolidateSpans, shiftSpans, type Span } from "./spans.js";
 
 export interface MemberText {
   caption: string;
@@ -23,11 +23,6 @@ export interface CombinedText {
 /** `set_last_char`: a caption ends in '.' or '?'. */
 export function withFinalPunctuation(caption: string): string {
   return caption.endsWith(".") || caption.endsWith("?") ? caption : `${caption}.`;
-}
-
-/** Length in code points, as Python's len(). */
-export function codePointLength(text: string): number {
-  return codePoints(text).length;
 }
 
 export function combineMembers(members: readonly MemberText[]): CombinedText {

@@ -5,7 +5,8 @@
  */
 import type { GroundingCorpus, ImageGroup } from "../grounding-corpus.js";
 import { colourGreedily, overlapGraph, type ColouringNode, type ColouringOptions } from "./colouring.js";
-import { codePointLength, combineMembers, type CombinedText } from "./combine.js";
+import { combineMembers, type CombinedText } from "./combine.js";
+import { codePointLength } from "./spans.js";
 
 export interface CombinedDatapoint extends CombinedText {
   image: ImageGroup;
@@ -30,10 +31,8 @@ function bump(histogram: number[], k: number): void {
   histogram[k]!++;
 }
 
-function nodeOf(corpus: GroundingCorpus, datapoint: number): ColouringNode {
-  const annotations = corpus.annotationsOf(datapoint);
+function nodeOf(corpus: GroundingCorpus, bbox: Float64Array, datapoint: number, annotations: Uint32Array): ColouringNode {
   const boxes = new Float32Array(4 * annotations.length);
-  const bbox = corpus.bbox.view();
   annotations.forEach((a, i) => {
     const [x, y, w, h] = [bbox[4 * a]!, bbox[4 * a + 1]!, bbox[4 * a + 2]!, bbox[4 * a + 3]!];
     // The script's giou_friendly_bbox [x, y, x + w, y + h], stacked into a float32 tensor.
@@ -47,13 +46,15 @@ export function* mergeImages(corpus: GroundingCorpus, options: ColouringOptions,
   const ordered = [...corpus.groups.filter((g) => g.dataSource === "coco"), ...corpus.groups.filter((g) => g.dataSource === "vg")];
   stats.images = ordered.length;
   stats.datapointsIn = corpus.datapointCount;
+  const bbox = corpus.bbox.view();
   for (const image of ordered) {
-    const nodes = image.datapoints.map((d) => nodeOf(corpus, d));
+    const annotationsOf = image.datapoints.map((d) => corpus.annotationsOf(d));
+    const nodes = image.datapoints.map((d, i) => nodeOf(corpus, bbox, d, annotationsOf[i]!));
     const colours = colourGreedily(nodes, overlapGraph(nodes, options), options);
     bump(stats.datapointsPerImage, colours.length);
     for (const members of colours) {
       const datapoints = members.map((node) => image.datapoints[node]!);
-      const annotations = datapoints.map((d) => corpus.annotationsOf(d));
+      const annotations = members.map((node) => annotationsOf[node]!);
       const text = combineMembers(
         datapoints.map((d, i) => ({
           caption: corpus.captions[d]!,

@@ -16,6 +16,11 @@ export function codePoints(text: string): CodePoints {
   return /[\uD800-\uDFFF]/.test(text) ? Array.from(text) : text;
 }
 
+/** Length in code points, as Python's len(). */
+export function codePointLength(text: string): number {
+  return codePoints(text).length;
+}
+
 const ALPHANUMERIC = /^[\p{L}\p{N}]$/u;
 
 /** Python's str.isalnum() on one character (letters and numerics of any script). */
