@@ -13,7 +13,7 @@ import sharp from "sharp";
 import { Tokenizer } from "tokenizers";
 import { tinyModel } from "../test/support/tiny-model.js";
 import { measureCli, seededRandom } from "./support.js";
-import { prepareImage } from "../src/datasets/images.js";
+import { prepareImage } from "../src/inference/images.js";
 import { batchFeeds, runBatch } from "../src/inference/batch.js";
 import { postprocessImage } from "../src/inference/postprocess.js";
 import { openModel } from "../src/inference/session.js";

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { parseFlickrAnnotation, mergeEntityBoxes } from "../src/datasets/flickr-annotations.js";
-import { parseSentences } from "../src/datasets/flickr-sentences.js";
-import { bestIou, flickrRecall } from "../src/metrics/flickr-recall.js";
+import { parseFlickrAnnotation, mergeEntityBoxes } from "../src/formats/flickr30k/annotations.js";
+import { parseSentences } from "../src/formats/flickr30k/sentences.js";
+import { bestIou, flickrRecall } from "../src/metrics/flickr30k.js";
 import { goldenSuite, goldenCases, numericDifferences, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
 
 describe("eval flickr30k matches MDETR's evaluator on the golden cases", () => {
@@ -56,12 +56,11 @@ describe("annotation files (get_annotations)", () => {
 });
 
 describe("recall", () => {
-  const phrase = (types: string[]) => ({ firstWordIndex: 0, phrase: "x", entityId: "1", types });
   const boxes = (...list: number[][]) => Float64Array.from(list.flat());
 
   it("is a hit at k when one of the first k boxes matches any ground-truth box; the upper bound uses all", () => {
     const result = flickrRecall(
-      [{ phrase: phrase(["people", "other"]), predicted: boxes([100, 100, 110, 110], [0, 0, 10, 10]), groundTruth: [[50, 50, 60, 60], [0, 0, 10, 10]] }],
+      [{ types: ["people", "other"], predicted: boxes([100, 100, 110, 110], [0, 0, 10, 10]), groundTruth: [[50, 50, 60, 60], [0, 0, 10, 10]] }],
       [1, 5],
       0.5,
     );

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import sharp from "sharp";
-import { prepareImage } from "../src/datasets/images.js";
+import { prepareImage } from "../src/inference/images.js";
 import { spansOfTokens } from "../src/inference/postprocess.js";
 import { fixtures, tempDir } from "./helpers.js";
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cmykToRgb, detrSize, roundHalfEven } from "../src/datasets/images.js";
+import { detrSize } from "../src/inference/images.js";
+import { roundHalfEven } from "../src/compat/python.js";
+import { cmykToRgb } from "../src/compat/pil.js";
 import { postprocessImage, spansOfTokens } from "../src/inference/postprocess.js";
 import { phrasePrompt } from "../src/inference/prompts.js";
 import type { EncodedPrompt } from "../src/inference/tokenizer.js";

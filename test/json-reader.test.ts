@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
-import { readJson, type JsonKey } from "../src/datasets/json-reader.js";
-import { InputError } from "../src/errors.js";
-import { splitJson, SplitSyntaxError } from "../src/datasets/json-splitter.js";
+import { readJson, type JsonKey } from "../src/json/reader.js";
+import { InputError } from "../src/core/errors.js";
+import { splitJson, SplitSyntaxError } from "../src/json/splitter.js";
 import { tempDir } from "./helpers.js";
 
 

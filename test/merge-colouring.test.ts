@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { colourGreedily, overlapGraph, type ColouringNode, type ColouringOptions } from "../src/datasets/merge/colouring.js";
+import { colourGreedily, overlapGraph, type ColouringNode, type ColouringOptions } from "../src/merge/colouring.js";
 
 const strict: ColouringOptions = { overlap: "giou", maxOverlap: 0.5, maxChars: 250, mdetrCompat: false };
 const compat: ColouringOptions = { overlap: "iou", maxOverlap: 0.5, maxChars: 250, mdetrCompat: true };

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { codePoints, consolidateSpans, isAlphanumeric, shiftSpans, type Span } from "../src/datasets/merge/spans.js";
-import { combineMembers, withFinalPunctuation } from "../src/datasets/merge/combine.js";
+import { codePoints, isAlphanumeric } from "../src/compat/python.js";
+import { consolidateSpans, shiftSpans, type Span } from "../src/merge/spans.js";
+import { combineMembers, withFinalPunctuation } from "../src/merge/combine.js";
 
 const consolidate = (spans: Span[], caption: string) => consolidateSpans(spans, codePoints(caption));
 

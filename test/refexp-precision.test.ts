@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { firstMatchRank, refexpPrecision, type RefexpPrecisionInput, type RefexpPrecisionOptions } from "../src/metrics/refexp-precision.js";
-import { giouFloat32, iouFloat32 } from "../src/metrics/box-overlap.js";
+import { firstMatchRank, refexpPrecision, type RefexpPrecisionInput, type RefexpPrecisionOptions } from "../src/metrics/refexp.js";
+import { giouFloat32, iouFloat32 } from "../src/compat/torch-box-ops.js";
 
 type Box = [number, number, number, number];
 interface Expression {

@@ -4,7 +4,7 @@
  * padded to the longest, with `attention_mask`.
  */
 import ort from "onnxruntime-node";
-import type { PreparedImage } from "../datasets/images.js";
+import type { PreparedImage } from "./images.js";
 import type { ImageOutputs } from "./postprocess.js";
 import type { ModelSession } from "./session.js";
 import type { EncodedPrompt } from "./tokenizer.js";
@@ -22,26 +22,30 @@ export interface BatchItem {
 type IntegerArray = BigInt64Array | Int32Array | Uint8Array | Float32Array;
 
 /**
- * The pixel tensor is the largest allocation per batch (10 MB for one 1066x800 image); reusing it
- * spares the garbage collector. Safe because a batch's run finishes before the next is built.
+ * The pixel tensor is the largest allocation per batch (10 MB for one 1066x800 image); one run
+ * reuses its buffers to spare the garbage collector. Safe because a batch's model run finishes
+ * before the next batch is built.
  */
-const reusable = {
-  buffer: new Float32Array(0),
-  mask: new BigInt64Array(0),
+export class TensorBuffers {
+  private buffer = new Float32Array(0);
+  private mask = new BigInt64Array(0);
+
+  /** A zeroed float32 view of `length` elements. */
   pixels(length: number): Float32Array {
     if (this.buffer.length < length) this.buffer = new Float32Array(length);
     const view = this.buffer.subarray(0, length);
     view.fill(0);
     return view;
-  },
+  }
+
   /** The int64 pixel_mask (7 MB for one 1066x800 image), zeroed. */
   int64Mask(length: number): BigInt64Array {
     if (this.mask.length < length) this.mask = new BigInt64Array(length);
     const view = this.mask.subarray(0, length);
     view.fill(0n);
     return view;
-  },
-};
+  }
+}
 
 /** A zeroed array of the element type the model declares for an integer input (int64 if unsaid). */
 function integerArray(type: string | undefined, length: number): { data: IntegerArray; one: bigint | number; kind: "int64" | "int32" | "bool" | "float32" } {
@@ -62,7 +66,7 @@ function fillOnes(array: ReturnType<typeof integerArray>, start: number, end: nu
   (array.data as { fill(value: bigint | number, start: number, end: number): unknown }).fill(array.one, start, end);
 }
 
-export function batchFeeds(items: readonly BatchItem[], model: ModelSession, padId: number): Record<string, ort.Tensor> {
+export function batchFeeds(items: readonly BatchItem[], model: ModelSession, padId: number, reusable: TensorBuffers = new TensorBuffers()): Record<string, ort.Tensor> {
   const b = items.length;
   const height = Math.max(...items.map((i) => i.image.resized.height));
   const width = Math.max(...items.map((i) => i.image.resized.width));

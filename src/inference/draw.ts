@@ -6,7 +6,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, extname, join } from "node:path";
 import sharp, { type Sharp } from "sharp";
-import { decodeBmpRgb, isBmp } from "../datasets/images.js";
+import { decodeBmpRgb, isBmp } from "./images.js";
 import type { Detection } from "./postprocess.js";
 
 const COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#800000", "#000075"];

@@ -4,11 +4,11 @@
  * not pay for sharp, onnxruntime and the tokenizer at start-up.
  */
 import { join } from "node:path";
-import { InputError } from "../errors.js";
-import { findImages } from "../datasets/images.js";
-import { filesAlreadyDone, JsonlWriter, readRecords, writeCocoResults, type CocoDetection, type CocoImage } from "../datasets/predictions-jsonl.js";
-import type { Logger } from "../util/log.js";
-import { progressBar } from "../util/progress.js";
+import { InputError } from "../core/errors.js";
+import { findImages } from "./images.js";
+import { filesAlreadyDone, JsonlWriter, readRecords, writeCocoResults, type CocoDetection, type CocoImage } from "../formats/infer/jsonl.js";
+import type { TextSink } from "../core/log.js";
+import type { RunContext } from "../json/run-context.js";
 import { drawDetections } from "./draw.js";
 import type { Scoring } from "./postprocess.js";
 import { phrasePrompt, readQueries } from "./prompts.js";
@@ -41,6 +41,7 @@ export interface InferDirReport {
   unreadable: { file: string; error: string }[];
   detections: number;
   device: string;
+  scoring: Scoring;
   times: StageTimes;
 }
 
@@ -61,7 +62,7 @@ async function buildJobs(options: InferDirOptions, encode: (text: string) => Pro
   return files.map((file) => ({ file, prompt, phrases }));
 }
 
-export async function inferDir(options: InferDirOptions, log: Logger): Promise<InferDirReport> {
+export async function inferDir(options: InferDirOptions, { log, progress: progressBar, stdout }: RunContext & { stdout: TextSink }): Promise<InferDirReport> {
   const tokenizer = await loadTokenizer(options.tokenizer);
   const model = await openModel(options.model, options.device, options.verbose);
   const scoring = options.scoring ?? model.defaultScoring;
@@ -81,7 +82,7 @@ export async function inferDir(options: InferDirOptions, log: Logger): Promise<I
   const writer = options.out && options.out !== "-" ? await JsonlWriter.open(options.out, options.resume) : undefined;
   const results: ImageResult[] = [];
   const categories = "phrases" in options.prompt ? options.prompt.phrases : ["object"];
-  const report: InferDirReport = { images: 0, resumed: total - jobs.length, unreadable: [], detections: 0, device: model.device, times: { decode: 0, preprocess: 0, model: 0, postprocess: 0 } };
+  const report: InferDirReport = { images: 0, resumed: total - jobs.length, unreadable: [], detections: 0, device: model.device, scoring, times: { decode: 0, preprocess: 0, model: 0, postprocess: 0 } };
   const progress = progressBar("images", jobs.length);
   const onResult = async (result: ImageResult) => {
     progress.tick();
@@ -93,10 +94,10 @@ export async function inferDir(options: InferDirOptions, log: Logger): Promise<I
       report.detections += result.detections.length;
       if (options.coco && !writer) results.push(result);
       if (options.draw) await drawDetections(join(options.root, result.file), result.file, options.draw, result.width, result.height, result.detections);
-      if (!writer && options.out !== "-") process.stdout.write(`${result.file}: ${result.detections.map((d) => `${d.phrase || "?"} ${d.score.toFixed(2)}`).join(", ") || "nothing"}\n`);
+      if (!writer && options.out !== "-") stdout.write(`${result.file}: ${result.detections.map((d) => `${d.phrase || "?"} ${d.score.toFixed(2)}`).join(", ") || "nothing"}\n`);
     }
     if (writer) await writer.write(result);
-    else if (options.out === "-") process.stdout.write(`${JSON.stringify(result)}\n`);
+    else if (options.out === "-") stdout.write(`${JSON.stringify(result)}\n`);
   };
   try {
     report.times = await runFolder(jobs, model, tokenizer, { root: options.root, batchSize: options.batchSize, postprocess: { scoring, threshold: options.threshold, tokenThreshold: options.tokenThreshold } }, onResult);

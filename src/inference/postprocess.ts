@@ -4,7 +4,7 @@
  * token logits; and for each kept box, the prompt tokens it points at, as character spans and a
  * phrase.
  */
-import { codePoints } from "../datasets/merge/spans.js";
+import { codePoints } from "../compat/python.js";
 import type { EncodedPrompt } from "./tokenizer.js";
 
 /**

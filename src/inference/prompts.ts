@@ -7,9 +7,9 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import { parse } from "csv-parse/sync";
 import fg from "fast-glob";
-import { InputError, UsageError } from "../errors.js";
-import { codePointLength } from "../datasets/merge/spans.js";
-import { IMAGE_EXTENSIONS } from "../datasets/images.js";
+import { InputError, UsageError } from "../core/errors.js";
+import { codePointLength } from "../compat/python.js";
+import { IMAGE_EXTENSIONS } from "./images.js";
 
 const IMAGE_PATTERN = new RegExp(`\\.(${IMAGE_EXTENSIONS.join("|")})$`, "i");
 

@@ -4,9 +4,9 @@
  * reason it could not be read) to `onResult`, in image order; it prints nothing.
  */
 import { join } from "node:path";
-import { UsageError } from "../errors.js";
-import { prepareImage, type PreparedImage } from "../datasets/images.js";
-import { batchFeeds, runBatch } from "./batch.js";
+import { UsageError } from "../core/errors.js";
+import { prepareImage, type PreparedImage } from "./images.js";
+import { batchFeeds, runBatch, TensorBuffers } from "./batch.js";
 import { postprocessImage, type Detection, type PostprocessOptions } from "./postprocess.js";
 import type { ModelSession } from "./session.js";
 import type { EncodedPrompt, PromptTokenizer } from "./tokenizer.js";
@@ -75,6 +75,7 @@ export async function runFolder(
   onResult: (result: ImageResult, job: ImageJob) => Promise<void>,
 ): Promise<StageTimes> {
   const times: StageTimes = { decode: 0, preprocess: 0, model: 0, postprocess: 0 };
+  const buffers = new TensorBuffers();
   // Without a pixel_mask input the model cannot tell padding from image: one image per batch.
   const batchSize = model.hasPixelMask ? options.batchSize : 1;
   const batches: ImageJob[][] = [];
@@ -88,7 +89,7 @@ export async function runFolder(
     let outputs: Awaited<ReturnType<typeof runBatch>> = [];
     if (readable.length > 0) {
       const started = performance.now();
-      const feeds = batchFeeds(readable.map((p) => ({ image: p.image!, prompt: p.job.prompt })), model, tokenizer.padId);
+      const feeds = batchFeeds(readable.map((p) => ({ image: p.image!, prompt: p.job.prompt })), model, tokenizer.padId, buffers);
       const built = performance.now();
       times.preprocess += built - started;
       outputs = await runBatch(model, feeds, readable.length);

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import ort from "onnxruntime-node";
-import { InputError, UsageError } from "../errors.js";
+import { InputError, UsageError } from "../core/errors.js";
 import type { Scoring } from "./postprocess.js";
 
 export type Device = "auto" | "cuda" | "webgpu" | "cpu";

@@ -4,7 +4,7 @@
  * BPE (RoBERTa, MDETR) and WordPiece (BERT, Grounding DINO) both work from a tokenizer.json.
  */
 import { Tokenizer } from "tokenizers";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../core/errors.js";
 
 export interface EncodedPrompt {
   text: string;

@@ -3,10 +3,8 @@
  * (a stable sort over images in id order), cumulative true and false positives, the precision
  * envelope sampled at 101 recall points with searchsorted(..., "left").
  */
+import { SPACING_OF_ONE, searchSortedLeft } from "../../compat/numpy.js";
 import { IOU_THRESHOLDS, RECALL_THRESHOLDS } from "./match.js";
-
-/** np.spacing(1), added to the precision denominator as lvis-api does. */
-const EPSILON = 2.220446049250313e-16;
 
 export interface CategoryAreaCurve {
   /** precision[t * 101 + r]. */
@@ -32,14 +30,15 @@ export function precisionRecall(scores: readonly number[], truePositive: readonl
       if (truePositive[d]! & bit) tp++;
       if (falsePositive[d]! & bit) fp++;
       rc[i] = tp / numGt;
-      pr[i] = tp / (fp + tp + EPSILON);
+      pr[i] = tp / (fp + tp + SPACING_OF_ONE);
     });
     recall[t] = n ? rc[n - 1]! : 0;
     for (let i = n - 1; i > 0; i--) if (pr[i]! > pr[i - 1]!) pr[i - 1] = pr[i]!;
-    // searchsorted(rc, r, "left"): the first i with rc[i] >= r; past the end, precision stays 0.
+    // np.searchsorted(rc, rec_thrs, side="left"); past the end, precision stays 0. The recall
+    // points ascend, so each search goes on from the previous answer.
     let i = 0;
     for (let r = 0; r < recallPoints; r++) {
-      while (i < n && rc[i]! < RECALL_THRESHOLDS[r]!) i++;
+      i = searchSortedLeft(rc, RECALL_THRESHOLDS[r]!, i, n);
       if (i === n) break;
       precision[t * recallPoints + r] = pr[i]!;
     }

@@ -1,8 +1,7 @@
 /** One category through LVISEval: every image's matching, for each area range, then accumulation. */
 import { precisionRecall, type CategoryAreaCurve } from "./accumulate.js";
 import { AREA_RANGES, boxIous, evaluateImageCategory } from "./match.js";
-import type { DetectionColumns } from "./select.js";
-import type { LvisGroundTruthColumns } from "./evaluate.js";
+import type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
 
 export interface CategoryCurves {
   /** Per area range; undefined where no ground truth counts (lvis-api leaves -1 there). */

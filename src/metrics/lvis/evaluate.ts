@@ -5,19 +5,11 @@
  * arrays in, named numbers out.
  */
 import { accumulateCategory, type CategoryCurves } from "./category.js";
-import { groupBy, selectDetections, type DetectionColumns, type Selection } from "./select.js";
-import { AREA_LABELS, IOU_THRESHOLDS, RECALL_THRESHOLDS } from "./match.js";
+import type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
+import { groupBy, selectDetections, type Selection } from "./select.js";
 
-export interface LvisGroundTruthColumns {
-  imageCount: number;
-  categoryCount: number;
-  /** 0 rare, 1 common, 2 frequent, per category index. */
-  frequency: Uint8Array;
-  /** image index * categoryCount + category index. */
-  negative: ReadonlySet<number>;
-  notExhaustive: ReadonlySet<number>;
-  annotations: { image: Int32Array; category: Int32Array; bbox: Float64Array; area: Float64Array; id: Float64Array; ignore: Uint8Array };
-}
+export type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
+import { AREA_LABELS, IOU_THRESHOLDS, RECALL_THRESHOLDS } from "./match.js";
 
 export interface LvisEvaluation {
   /** AP, AP50, AP75, APs, APm, APl, APr, APc, APf, AR@N, ARs@N, ARm@N, ARl@N; -1 = nothing to average. */

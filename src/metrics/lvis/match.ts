@@ -2,14 +2,7 @@
  * LVISEval.compute_iou and evaluate_img for one (category, image): greedy matching of detections,
  * best score first, to ground truth at each IoU threshold and for each area range.
  */
-
-/** np.linspace as numpy computes it: start + i * step, the last value set to stop exactly. */
-export function linspace(start: number, stop: number, num: number): Float64Array {
-  const step = (stop - start) / (num - 1);
-  const values = Float64Array.from({ length: num }, (_, i) => i * step + start);
-  values[num - 1] = stop;
-  return values;
-}
+import { linspace } from "../../compat/numpy.js";
 
 /** Params.iou_thrs and rec_thrs. */
 export const IOU_THRESHOLDS = linspace(0.5, 0.95, Math.round((0.95 - 0.5) / 0.05) + 1);

@@ -7,14 +7,8 @@
  *    detection counts only for a category that the image has in its ground truth or in its
  *    neg_category_ids.
  */
-import { Growable } from "../../util/growable.js";
-
-export interface DetectionColumns {
-  image: Int32Array;
-  category: Int32Array;
-  bbox: Float64Array;
-  score: Float64Array;
-}
+import { Growable } from "../../core/growable.js";
+import type { DetectionColumns } from "./columns.js";
 
 /** Stable bucket order: indices grouped by key, file order within a key. */
 export function groupBy(keys: Int32Array, buckets: number): { start: Int32Array; order: Int32Array } {

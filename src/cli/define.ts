@@ -1,0 +1,123 @@
+/**
+ * Declarative, typed command definitions. A command names its options once, each with how its
+ * text is parsed and checked; `run` receives the typed values and returns data, which the CLI
+ * prints (table, `--json`) with a `meta` block naming every option that decided the numbers.
+ * Modelled on unjs/citty (definitions as data) and changesets (commands return data; one exit).
+ */
+import type { InputLog } from "../core/inputs.js";
+import type { Logger, TextSink } from "../core/log.js";
+import type { RunContext } from "../json/run-context.js";
+import { parseChoice, parseKList, parseNumberIn, parsePhraseList, parseWholeNumber } from "./options.js";
+
+/**
+ * What an option is to `meta`: an input file (recorded with its size and hash), an output target
+ * (checked before the work starts, left out of `meta`), a setting (recorded as it was given or
+ * defaulted), or a behaviour that decides no number (left out of `meta`).
+ */
+export type OptionRole = "input" | "output" | "setting" | "behaviour";
+
+export interface OptionSpec<T> {
+  /** Commander's flag text: `--iou-threshold <t>`, `-o, --output <file>`, `--merged`. */
+  flags: string;
+  description: string;
+  role: OptionRole;
+  required: boolean;
+  /** Shown in --help and used when the option is not given (as text, parsed like user input). */
+  defaultText?: string;
+  /** Turns commander's raw value (string, true, or undefined) into the typed value. */
+  parse(raw: string | boolean | undefined, flag: string): T;
+}
+
+type Parsed<O> = O extends OptionSpec<infer T> ? T : never;
+export type OptionSet = Record<string, OptionSpec<unknown>>;
+export type OptionValues<S extends OptionSet> = { [K in keyof S]: Parsed<S[K]> };
+
+const text = (raw: string | boolean | undefined) => (typeof raw === "string" ? raw : undefined);
+
+interface Common {
+  role?: OptionRole;
+}
+
+/** The option builders: each says how its value is parsed, so `run` gets typed values. */
+export const option = {
+  /** A required string (a file name, a prompt). */
+  required(flags: string, description: string, extra: Common = {}): OptionSpec<string> {
+    return { flags, description, role: extra.role ?? "setting", required: true, parse: (raw) => String(raw) };
+  },
+  /** An optional string: undefined when not given. */
+  optional(flags: string, description: string, extra: Common = {}): OptionSpec<string | undefined> {
+    return { flags, description, role: extra.role ?? "setting", required: false, parse: text };
+  },
+  /** An on/off switch. */
+  flag(flags: string, description: string, extra: Common = {}): OptionSpec<boolean> {
+    return { flags, description, role: extra.role ?? "setting", required: false, parse: (raw) => raw === true };
+  },
+  /** A number in [min, max], whole when `integer`. */
+  number(flags: string, description: string, spec: { default: number; min: number; max?: number; integer?: boolean } & Common): OptionSpec<number> {
+    const { min, max = Number.MAX_SAFE_INTEGER } = spec;
+    return {
+      flags,
+      description,
+      role: spec.role ?? "setting",
+      required: false,
+      defaultText: String(spec.default),
+      parse: (raw, flag) => (spec.integer ? parseWholeNumber(flag, String(raw), min, max) : parseNumberIn(flag, String(raw), min, max)),
+    };
+  },
+  /** One of a fixed list; with a default, never undefined. */
+  choice<const C extends string>(flags: string, description: string, choices: readonly C[], defaultValue: C, extra: Common = {}): OptionSpec<C> {
+    return { flags, description, role: extra.role ?? "setting", required: false, defaultText: defaultValue, parse: (raw, flag) => parseChoice(flag, String(raw), choices) };
+  },
+  /** One of a fixed list, or undefined when not given (the command decides the default). */
+  optionalChoice<const C extends string>(flags: string, description: string, choices: readonly C[], extra: Common = {}): OptionSpec<C | undefined> {
+    return { flags, description, role: extra.role ?? "setting", required: false, parse: (raw, flag) => (raw === undefined ? undefined : parseChoice(flag, String(raw), choices)) };
+  },
+  /** Ranks `1,5,10`: distinct positive integers, ascending. */
+  ranks(flags: string, description: string, defaultText: string): OptionSpec<number[]> {
+    return { flags, description, role: "setting", required: false, defaultText, parse: (raw, flag) => parseKList(flag, String(raw)) };
+  },
+  /** `"cat, remote control"`: phrases, trimmed, none empty; undefined when not given. */
+  phrases(flags: string, description: string): OptionSpec<string[] | undefined> {
+    return { flags, description, role: "setting", required: false, parse: (raw, flag) => (raw === undefined ? undefined : parsePhraseList(flag, String(raw))) };
+  },
+};
+
+/** Everything a command's `run` gets besides its options. */
+export interface CommandContext extends RunContext {
+  read: RunContext["read"] & { inputs: InputLog };
+  /** Where streamed results go (`--out -`, per-image lines); tables are returned, not written. */
+  stdout: TextSink;
+  log: Logger;
+  verbose: boolean;
+}
+
+/** What a command hands back; the CLI prints it. */
+export interface CommandResult {
+  /** For people: printed on stdout, unless `--json -` takes stdout. Empty: nothing printed. */
+  table: string;
+  /** For machines: the numbers, under the keys the reference tools use; `meta` is added first. */
+  json: Record<string, unknown>;
+  /** The protocol or variant that produced the numbers, in words (also the table's title). */
+  protocol: string;
+  /** Settings decided at run time rather than by an option (e.g. the scoring a model implies). */
+  settings?: Record<string, unknown>;
+}
+
+export interface CommandDefinition<S extends OptionSet = OptionSet> {
+  /** `["eval", "refcoco"]`: the words that name the command. */
+  path: readonly string[];
+  description: string;
+  /** Positional arguments, e.g. `<inputs...>`; their values arrive as `args`. */
+  arguments?: { name: string; description: string; role: "input" | "setting" };
+  options: S;
+  /** Help text after the options: protocols, formats, and an `Examples:` section. */
+  help: string;
+  /** Whether `--json FILE|-` is offered (every command that reports numbers). */
+  json?: boolean;
+  run(options: OptionValues<S>, args: string[], context: CommandContext): Promise<CommandResult>;
+}
+
+/** Keeps the option set's types for `run` (the registry stores definitions without them). */
+export function defineCommand<S extends OptionSet>(definition: CommandDefinition<S>): CommandDefinition {
+  return definition as unknown as CommandDefinition;
+}

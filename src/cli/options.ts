@@ -1,0 +1,40 @@
+/** Parsers for option values shared by commands; each throws UsageError naming the option. */
+import { UsageError } from "../core/errors.js";
+
+export function parseKList(option: string, text: string): number[] {
+  const values = text.split(",").map((part) => part.trim());
+  const ks = values.map(Number);
+  if (values.some((v) => !/^\d+$/.test(v)) || ks.some((k) => k < 1)) {
+    throw new UsageError(`${option}: expected positive integers separated by commas (e.g. 1,5,10), got ${JSON.stringify(text)}`);
+  }
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
+export function parseNumberIn(option: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`${option}: expected a number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+export function parseWholeNumber(option: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = parseNumberIn(option, text, min, max);
+  if (!Number.isInteger(value)) throw new UsageError(`${option}: expected a whole number, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** The --json option every evaluation command takes. */
+export const JSON_OPTION = ["--json <file>", "also write the results as JSON to FILE ('-' for stdout instead of the table)"] as const;
+
+export function parseChoice<T extends string>(option: string, text: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`${option}: expected one of ${choices.join(", ")}, got ${JSON.stringify(text)}`);
+}
+
+/** `--phrases "cat, remote control"`: the phrases, trimmed, none empty. */
+export function parsePhraseList(option: string, value: string): string[] {
+  const list = value.split(",").map((p) => p.trim()).filter(Boolean);
+  if (list.length === 0) throw new UsageError(`${option}: expected phrases separated by commas, got ${JSON.stringify(value)}`);
+  return list;
+}

@@ -1,0 +1,132 @@
+/**
+ * Turns the command definitions into commander commands: parses each option by its spec, checks
+ * output targets before any work, runs the command, and prints its result with `meta`.
+ */
+import { Command, Option } from "commander";
+import { InputLog } from "../core/inputs.js";
+import { streamLogger, type TextSink } from "../core/log.js";
+import { progressBars } from "../core/progress.js";
+import { JSON_ENGINES, type JsonEngine } from "../json/reader.js";
+import { COMMANDS, GROUPS } from "./commands/index.js";
+import type { CommandDefinition, OptionSpec } from "./define.js";
+import { buildMeta, checkOutputTarget, emitResult, JSON_FLAGS } from "./output.js";
+import { parseWholeNumber } from "./options.js";
+
+export interface CliIo {
+  stdout: TextSink;
+  stderr: TextSink;
+  /** The environment (MDETR_JSON_ENGINE, MDETR_JSON_BATCH_BYTES). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ProgramInfo {
+  version: string;
+  verbose: boolean;
+}
+
+const JSON_OPTION: OptionSpec<string | undefined> = {
+  flags: JSON_FLAGS,
+  description: "also write the results, with a meta block, as JSON to FILE ('-': to stdout instead of the table)",
+  role: "output",
+  required: false,
+  parse: (raw) => (typeof raw === "string" ? raw : undefined),
+};
+
+/** The JSON engine and batch size a run reads with: the defaults, unless the environment forces them. */
+function jsonSettings(env: CliIo["env"]): { engine?: JsonEngine; batchBytes?: number } {
+  const engine = env["MDETR_JSON_ENGINE"];
+  const batch = env["MDETR_JSON_BATCH_BYTES"];
+  return {
+    ...(engine && (JSON_ENGINES as readonly string[]).includes(engine) ? { engine: engine as JsonEngine } : {}),
+    ...(batch ? { batchBytes: parseWholeNumber("MDETR_JSON_BATCH_BYTES", batch, 1) } : {}),
+  };
+}
+
+function attachCommand(parent: Command, name: string, definition: CommandDefinition, io: CliIo, info: ProgramInfo): void {
+  const command = parent.command(name).description(definition.description);
+  if (definition.arguments) command.argument(definition.arguments.name, definition.arguments.description);
+  const specs: [string, OptionSpec<unknown>][] = Object.entries(definition.options);
+  if (definition.json !== false) specs.push(["json", JSON_OPTION]);
+  const attributes = new Map<string, string>();
+  for (const [key, spec] of specs) {
+    const commanderOption = new Option(spec.flags, spec.description);
+    if (spec.defaultText !== undefined) commanderOption.default(spec.defaultText);
+    if (spec.required) commanderOption.makeOptionMandatory();
+    command.addOption(commanderOption);
+    attributes.set(key, commanderOption.attributeName());
+  }
+  command.addHelpText("after", definition.help);
+  command.action(async (...received: unknown[]) => {
+    // commander passes the positional arguments, then the options object, then the command.
+    const raw = (received.at(-2) ?? {}) as Record<string, string | boolean | undefined>;
+    const args = definition.arguments ? ([received[0]].flat() as string[]) : [];
+    const values: Record<string, unknown> = {};
+    for (const [key, spec] of specs) values[key] = spec.parse(raw[attributes.get(key)!], spec.flags.replace(/^-\w, /, "").split(" ")[0]!);
+    for (const [key, spec] of specs) {
+      if (spec.role === "output") await checkOutputTarget(spec.flags.replace(/^-\w, /, "").split(" ")[0]!, values[key] as string | undefined);
+    }
+    const inputs = new InputLog();
+    const log = streamLogger(io.stderr, info.verbose);
+    const result = await definition.run(values as never, args, {
+      log,
+      progress: progressBars(io.stderr),
+      read: { ...jsonSettings(io.env), inputs },
+      stdout: io.stdout,
+      verbose: info.verbose,
+    });
+    const jsonTarget = values["json"] as string | undefined;
+    const meta = buildMeta({ definition, specs, values, args, inputs, result, version: info.version });
+    await emitResult(result, meta, jsonTarget, io.stdout);
+  });
+}
+
+/** The whole program, built afresh for each run (nothing is shared between runs). */
+export function buildProgram(io: CliIo, info: ProgramInfo): Command {
+  const program = new Command("mdetr");
+  program
+    .description("Vision-language grounding toolkit: MDETR-family evaluation with the reference tools' exact numbers")
+    .version(info.version)
+    .option("--verbose", "more logging, phase timings, and stack traces on errors")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json --match giou",
+        "  $ mdetr eval lvis --annotations lvis_v1_minival.json --predictions dets.json --json results.json",
+        "  $ mdetr merge-annotations refexp.json gqa.json vg.json -o final_mixed_train.json",
+        "  $ mdetr infer dir photos/ --model mdetr.onnx --text \"a cat next to a remote\" --out preds.jsonl",
+        "  $ mdetr <command> --help",
+        "",
+      ].join("\n"),
+    );
+  const groups = new Map<string, Command>();
+  for (const definition of COMMANDS) {
+    const [first, second] = definition.path;
+    if (second === undefined) {
+      attachCommand(program, first!, definition, io, info);
+      continue;
+    }
+    let group = groups.get(first!);
+    if (!group) {
+      const spec = GROUPS[first!];
+      group = program.command(first!).description(spec?.description ?? first!);
+      if (spec) group.addHelpText("after", spec.help);
+      groups.set(first!, group);
+    }
+    attachCommand(group, second, definition, io, info);
+  }
+  // Every command reports usage errors as one line, through the single exit point (main.ts).
+  const configure = (command: Command) => {
+    command
+      .exitOverride()
+      .configureOutput({
+        writeOut: (text) => io.stdout.write(text),
+        writeErr: (text) => io.stderr.write(text),
+        outputError: (text, write) => write(`mdetr: ${text.trim()} (see --help)\n`),
+      });
+    command.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}

@@ -1,0 +1,78 @@
+/**
+ * One split of Flickr30k Entities as distributed (`{train,val,test}.txt`, `Annotations/`,
+ * `Sentences/`), reduced to what phrase grounding is evaluated on, as MDETR's
+ * Flickr30kEntitiesRecallEvaluator does: only phrases whose entity has a box, and only sentences
+ * that keep at least one such phrase.
+ */
+import { readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { TextDecoder } from "node:util";
+import { InputError, UsageError } from "../../core/errors.js";
+import { FolderHash, type InputLog } from "../../core/inputs.js";
+import { mergeEntityBoxes, parseFlickrAnnotation, type FlickrBox } from "./annotations.js";
+import { parseSentences, type Phrase } from "./sentences.js";
+
+export type FlickrSplitName = "train" | "val" | "test";
+
+export interface FlickrSplit {
+  imageIds: string[];
+  /** Per image, per sentence: its evaluated phrases, or null when it has none. */
+  sentences: Map<string, (Phrase[] | null)[]>;
+  /** Per image: entity id -> ground-truth boxes [x1, y1, x2, y2] (merged: one enclosing box). */
+  boxes: Map<string, Map<string, FlickrBox[]>>;
+  /** `<image>_<sentence>` of every evaluated sentence, in split order. */
+  evaluated: string[];
+  phraseCount: number;
+}
+
+/**
+ * Synchronous on purpose: the split is thousands of files of a few KB, where one blocking read
+ * each is several times faster than the promise API's open/stat/read/close round trips.
+ */
+function readText(path: string, what: string, folder: { root: string; hash: FolderHash; decoder: TextDecoder }): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`${path}: cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  folder.hash.add(relative(folder.root, path), bytes);
+  try {
+    return folder.decoder.decode(bytes);
+  } catch {
+    throw new InputError(path, undefined, `not valid UTF-8 (${what})`);
+  }
+}
+
+/** Reads the split's files only; with `inputs`, records the folder with the hash of those files. */
+export async function loadFlickrSplit(root: string, split: FlickrSplitName, merged: boolean, inputs?: InputLog): Promise<FlickrSplit> {
+  const folder = { root, hash: new FolderHash(), decoder: new TextDecoder("utf-8", { fatal: true }) };
+  const listFile = join(root, `${split}.txt`);
+  const imageIds = readText(listFile, "the split's image list", folder)
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const loaded = imageIds.map((imageId) => {
+    const xmlFile = join(root, "Annotations", `${imageId}.xml`);
+    const annotation = parseFlickrAnnotation(xmlFile, readText(xmlFile, "annotations", folder));
+    const sentenceFile = join(root, "Sentences", `${imageId}.txt`);
+    const sentences = parseSentences(readText(sentenceFile, "sentences", folder));
+    return { annotation, sentences };
+  });
+  inputs?.record({ path: root, ...folder.hash.digest() });
+  const split_: FlickrSplit = { imageIds, sentences: new Map(), boxes: new Map(), evaluated: [], phraseCount: 0 };
+  imageIds.forEach((imageId, i) => {
+    const { annotation, sentences } = loaded[i]!;
+    const boxes = merged ? new Map([...annotation.boxes].map(([entity, list]) => [entity, mergeEntityBoxes(list)])) : annotation.boxes;
+    split_.boxes.set(imageId, boxes);
+    const evaluated = sentences.map((sentence, s) => {
+      const phrases = sentence.phrases.filter((p) => boxes.has(p.entityId));
+      split_.phraseCount += phrases.length;
+      if (phrases.length === 0) return null;
+      split_.evaluated.push(`${imageId}_${s}`);
+      return phrases;
+    });
+    split_.sentences.set(imageId, evaluated);
+  });
+  return split_;
+}

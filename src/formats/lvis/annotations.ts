@@ -1,0 +1,151 @@
+/**
+ * LVIS v1 ground truth, streamed: images with their negative and not-exhaustive category lists,
+ * categories with their frequency, and box annotations (segmentations are parsed per batch and
+ * dropped, never kept). Numbers go to typed arrays; ids are resolved to indices into the sorted
+ * image and category ids, which is the order lvis-api evaluates in.
+ */
+import { InputError, childPath } from "../../core/errors.js";
+import { Growable } from "../../core/growable.js";
+import { checkCocoAnnotation } from "../coco.js";
+import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
+import { describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "../../json/validate.js";
+
+export const FREQUENCIES = ["r", "c", "f"] as const;
+
+export interface LvisGroundTruth {
+  /** Image ids, sorted ascending (lvis-api: params.img_ids). */
+  imageIds: Float64Array;
+  imageIndex: Map<number, number>;
+  /** Category ids, sorted ascending (params.cat_ids), with name and frequency (0 r, 1 c, 2 f). */
+  categoryIds: Float64Array;
+  categoryIndex: Map<number, number>;
+  categoryNames: string[];
+  frequency: Uint8Array;
+  /** (image index * categories + category index) keys of negative / not-exhaustive pairs. */
+  negative: Set<number>;
+  notExhaustive: Set<number>;
+  /** Annotations in file order: image and category indices, [x, y, w, h], area, id, ignore. */
+  annotations: {
+    image: Int32Array;
+    category: Int32Array;
+    bbox: Float64Array;
+    area: Float64Array;
+    id: Float64Array;
+    ignore: Uint8Array;
+  };
+}
+
+interface RawImage {
+  id: number;
+  at: string;
+  negative: number[];
+  notExhaustive: number[];
+}
+
+function idList(file: string, at: string, value: unknown): number[] {
+  if (!Array.isArray(value)) throw new InputError(file, at, `expected a list of category ids, got ${describeJsonValue(value)}`);
+  value.forEach((id, i) => {
+    const problem = finiteNumberProblem(id);
+    if (problem) throw new InputError(file, `${at}[${i}]`, problem);
+  });
+  return value as number[];
+}
+
+export async function readLvisGroundTruth(file: string, settings: JsonReadSettings = {}): Promise<LvisGroundTruth> {
+  const images: RawImage[] = [];
+  const categories: { id: number; name: string; frequency: number; at: string }[] = [];
+  const image = new Growable(Float64Array);
+  const category = new Growable(Float64Array);
+  const bbox = new Growable(Float64Array, 1 << 14);
+  const area = new Growable(Float64Array);
+  const id = new Growable(Float64Array);
+  const ignore = new Growable(Float64Array);
+
+  const result = await readJson(file, {
+    "$.images.*": (value, key) => {
+      const at = childPath("images", key);
+      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
+      const problem = finiteNumberProblem(value["id"]);
+      if (problem) throw new InputError(file, `${at}.id`, problem);
+      images.push({
+        id: value["id"] as number,
+        at,
+        negative: idList(file, `${at}.neg_category_ids`, value["neg_category_ids"] ?? []),
+        notExhaustive: idList(file, `${at}.not_exhaustive_category_ids`, value["not_exhaustive_category_ids"] ?? []),
+      });
+    },
+    "$.categories.*": (value, key) => {
+      const at = childPath("categories", key);
+      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
+      const problem = finiteNumberProblem(value["id"]);
+      if (problem) throw new InputError(file, `${at}.id`, problem);
+      const frequency = FREQUENCIES.indexOf(value["frequency"] as (typeof FREQUENCIES)[number]);
+      if (frequency < 0) throw new InputError(file, `${at}.frequency`, `expected "r", "c" or "f", got ${describeJsonValue(value["frequency"])}`);
+      categories.push({ id: value["id"] as number, name: typeof value["name"] === "string" ? value["name"] : String(value["id"]), frequency, at });
+    },
+    "$.annotations.*": (value, key) => {
+      const { at, annotation, imageId, bbox: box } = checkCocoAnnotation(file, key, value);
+      for (const field of ["category_id", "area", "id"] as const) {
+        const problem = finiteNumberProblem(annotation[field]);
+        if (problem) throw new InputError(file, `${at}.${field}`, problem);
+      }
+      image.push(imageId);
+      category.push(annotation["category_id"] as number);
+      for (const v of box) bbox.push(v);
+      area.push(annotation["area"] as number);
+      id.push(annotation["id"] as number);
+      // lvis-api honours an "ignore" flag when a file has one (it sets 0 where missing).
+      ignore.push(annotation["ignore"] ? 1 : 0);
+    },
+  }, settings);
+  for (const container of ["$.images", "$.categories", "$.annotations"]) expectArrayContainer(file, container, result.containers.get(container));
+
+  const imageIds = Float64Array.from(images, (i) => i.id).sort();
+  const imageIndex = new Map<number, number>();
+  imageIds.forEach((v, i) => {
+    if (imageIndex.has(v)) throw new InputError(file, images.find((x) => x.id === v)!.at, `duplicate image id ${v}`);
+    imageIndex.set(v, i);
+  });
+  const sortedCategories = [...categories].sort((a, b) => a.id - b.id);
+  const categoryIndex = new Map<number, number>();
+  sortedCategories.forEach((c, i) => {
+    if (categoryIndex.has(c.id)) throw new InputError(file, c.at, `duplicate category id ${c.id}`);
+    categoryIndex.set(c.id, i);
+  });
+  const k = sortedCategories.length;
+  const pairs = (list: "negative" | "notExhaustive", field: string) => {
+    const keys = new Set<number>();
+    for (const img of images) {
+      img[list].forEach((categoryId, i) => {
+        const c = categoryIndex.get(categoryId);
+        if (c === undefined) throw new InputError(file, `${img.at}.${field}[${i}]`, `no category with id ${categoryId}`);
+        keys.add(imageIndex.get(img.id)! * k + c);
+      });
+    }
+    return keys;
+  };
+  const resolve = (values: Float64Array, index: Map<number, number>, field: string, what: string) =>
+    Int32Array.from(values, (v, a) => {
+      const i = index.get(v);
+      if (i === undefined) throw new InputError(file, `annotations[${a}].${field}`, `no ${what} with id ${v}`);
+      return i;
+    });
+  return {
+    imageIds,
+    imageIndex,
+    categoryIds: Float64Array.from(sortedCategories, (c) => c.id),
+    categoryIndex,
+    categoryNames: sortedCategories.map((c) => c.name),
+    frequency: Uint8Array.from(sortedCategories, (c) => c.frequency),
+    negative: pairs("negative", "neg_category_ids"),
+    notExhaustive: pairs("notExhaustive", "not_exhaustive_category_ids"),
+    annotations: {
+      image: resolve(image.view(), imageIndex, "image_id", "image"),
+      category: resolve(category.view(), categoryIndex, "category_id", "category"),
+      bbox: bbox.view().slice(),
+      area: area.view().slice(),
+      id: id.view().slice(),
+      ignore: Uint8Array.from(ignore.view()),
+    },
+  };
+}

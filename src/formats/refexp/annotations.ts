@@ -1,0 +1,89 @@
+/**
+ * Reader for MDETR's referring-expression fine-tuning annotations (`finetune_refcoco_testA.json`
+ * and friends): a COCO json whose every `images[]` entry is one expression with exactly one
+ * ground-truth box in `annotations[]`.
+ */
+import { basename, extname } from "node:path";
+import { InputError, childPath } from "../../core/errors.js";
+import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
+import { checkCocoAnnotation } from "../coco.js";
+import { describeJsonValue, finiteNumberProblem, objectProblem } from "../../json/validate.js";
+
+export interface RefexpGroundTruth {
+  /** Image (= expression) ids in file order, as the text of the JSON number. */
+  imageIds: string[];
+  /** Image id text -> expression index. */
+  indexOfImageId: Map<string, number>;
+  /** Bucket names (the `dataset_name` values), sorted. */
+  datasetNames: string[];
+  /** Per expression, an index into `datasetNames`. */
+  datasetOf: Uint32Array;
+  /** Per expression, the target box as [x1, y1, x2, y2] = [x, y, x + w, y + h], in float64. */
+  targetBoxes: Float64Array;
+}
+
+export async function readRefexpAnnotations(file: string, settings: JsonReadSettings = {}): Promise<RefexpGroundTruth> {
+  // MDETR's files carry `dataset_name`; files without it are one bucket named after the file.
+  const fileBucket = basename(file, extname(file));
+  const imageIds: string[] = [];
+  const indexOfImageId = new Map<string, number>();
+  const bucketOf: string[] = [];
+  const boxes: number[][] = [];
+  const annotationOf: number[] = [];
+
+  const result = await readJson(file, {
+    "$.images.*": (image, key) => {
+      const at = childPath("images", key);
+      const problem = objectProblem(image);
+      if (problem) throw new InputError(file, at, problem);
+      const { id, dataset_name: datasetName } = image as Record<string, unknown>;
+      const idProblem = finiteNumberProblem(id);
+      if (idProblem) throw new InputError(file, `${at}.id`, idProblem);
+      const idText = String(id);
+      if (indexOfImageId.has(idText)) {
+        throw new InputError(file, `${at}.id`, `duplicate image id ${idText} (also images[${indexOfImageId.get(idText)}])`);
+      }
+      if (datasetName !== undefined && typeof datasetName !== "string") {
+        throw new InputError(file, `${at}.dataset_name`, `expected a string, got ${describeJsonValue(datasetName)}`);
+      }
+      indexOfImageId.set(idText, imageIds.length);
+      imageIds.push(idText);
+      bucketOf.push(datasetName ?? fileBucket);
+    },
+    "$.annotations.*": (value, key) => {
+      const { imageId, bbox } = checkCocoAnnotation(file, key, value);
+      const [x, y, w, h] = bbox;
+      // Mirrors refexp.py: [x, y, x + w, y + h] computed in Python floats.
+      boxes.push([x, y, x + w, y + h]);
+      annotationOf.push(imageId);
+    },
+  }, settings);
+  expectArrayContainer(file, "$.images", result.containers.get("$.images"));
+  expectArrayContainer(file, "$.annotations", result.containers.get("$.annotations"));
+
+  const n = imageIds.length;
+  const targetBoxes = new Float64Array(4 * n);
+  const annotationCount = new Uint32Array(n);
+  annotationOf.forEach((imageId, a) => {
+    const e = indexOfImageId.get(String(imageId));
+    if (e === undefined) throw new InputError(file, `annotations[${a}].image_id`, `no image with id ${imageId} in images[]`);
+    annotationCount[e]! += 1;
+    targetBoxes.set(boxes[a]!, 4 * e);
+  });
+  // refexp.py asserts one box per expression; say which expression breaks that.
+  const wrong = [...annotationCount.keys()].filter((e) => annotationCount[e] !== 1);
+  if (wrong.length > 0) {
+    const e = wrong[0]!;
+    throw new InputError(
+      file,
+      `images[${e}]`,
+      `expected exactly one annotation for image id ${imageIds[e]}, found ${annotationCount[e]}` +
+        (wrong.length > 1 ? ` (${wrong.length} images have this problem)` : ""),
+    );
+  }
+
+  const datasetNames = [...new Set(bucketOf)].sort();
+  const datasetIndex = new Map(datasetNames.map((name, i) => [name, i]));
+  const datasetOf = Uint32Array.from(bucketOf, (name) => datasetIndex.get(name)!);
+  return { imageIds, indexOfImageId, datasetNames, datasetOf, targetBoxes };
+}

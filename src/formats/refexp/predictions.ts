@@ -1,0 +1,150 @@
+/**
+ * Reader for ranked box predictions of referring-expression models, in either of the two shapes
+ * people have on disk (detected from the top-level JSON value):
+ * - a COCO results list `[{image_id, bbox: [x, y, w, h], score}, ...]`, several entries per image;
+ * - MDETR's dict `{"<image_id>": {"boxes": [[x1, y1, x2, y2], ...], "scores": [...]}}`.
+ * Boxes end up as xyxy in one Float32Array grouped per expression: float32 is what MDETR's
+ * evaluator computes in (it turns predictions into torch tensors), and it halves the memory.
+ */
+import { InputError, childPath } from "../../core/errors.js";
+import { Growable } from "../../core/growable.js";
+import { readJson, type JsonReadSettings } from "../../json/reader.js";
+import { box4Problem, cocoBoxProblem, describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "../../json/validate.js";
+
+export type PredictionFormat = "coco-results" | "mdetr-dict";
+
+export interface BoxPredictions {
+  format: PredictionFormat;
+  /** Per expression: where its boxes start (in boxes, not coordinates) and how many there are. */
+  start: Uint32Array;
+  count: Uint32Array;
+  /** Per expression: 1 when the file has an entry for it (an entry may hold zero boxes). */
+  listed: Uint8Array;
+  /** [x1, y1, x2, y2] per box, float32. */
+  boxes: Float32Array;
+  scores: Float32Array;
+  /** Entries whose image id is not among the expressions: how many, and the first few ids. */
+  unknownImageIds: { count: number; examples: string[] };
+}
+
+const EXAMPLES = 5;
+
+export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyMap<string, number>, settings: JsonReadSettings = {}): Promise<BoxPredictions> {
+  const n = indexOfImageId.size;
+  const start = new Uint32Array(n);
+  const count = new Uint32Array(n);
+  const listed = new Uint8Array(n);
+  const boxes = new Growable(Float32Array, 1 << 16);
+  const scores = new Growable(Float32Array, 1 << 14);
+  const expressionOfBox = new Growable(Uint32Array, 1 << 14);
+  const unknown = { count: 0, examples: [] as string[] };
+  let format: PredictionFormat | undefined;
+  let lastExpression = -1;
+  let grouped = true;
+
+  const noteUnknown = (id: string) => {
+    unknown.count++;
+    if (unknown.examples.length < EXAMPLES) unknown.examples.push(id);
+  };
+
+  const addBox = (e: number, x1: number, y1: number, x2: number, y2: number, score: number) => {
+    boxes.push(x1);
+    boxes.push(y1);
+    boxes.push(x2);
+    boxes.push(y2);
+    scores.push(score);
+    expressionOfBox.push(e);
+  };
+
+  const visitResult = (entry: unknown, index: number) => {
+    const at = childPath("", index);
+    if (!isRecord(entry)) throw new InputError(file, at, objectProblem(entry) ?? "");
+    const imageId = entry["image_id"];
+    const idProblem = finiteNumberProblem(imageId);
+    if (idProblem) throw new InputError(file, `${at}.image_id`, idProblem);
+    const bbox = entry["bbox"];
+    const boxProblem = cocoBoxProblem(bbox);
+    if (boxProblem) throw new InputError(file, `${at}.bbox`, boxProblem);
+    const score = entry["score"];
+    const scoreProblem = finiteNumberProblem(score);
+    if (scoreProblem) throw new InputError(file, `${at}.score`, scoreProblem);
+    const [x, y, w, h] = bbox as [number, number, number, number];
+    const e = indexOfImageId.get(String(imageId));
+    if (e === undefined) return noteUnknown(String(imageId));
+    if (e !== lastExpression) {
+      if (listed[e]) grouped = false;
+      else start[e] = scores.length;
+      listed[e] = 1;
+      lastExpression = e;
+    }
+    count[e]! += 1;
+    // x + w in float64 first, then float32, as the ground truth box is converted in refexp.py.
+    addBox(e, x, y, x + w, y + h, score as number);
+  };
+
+  const visitDictEntry = (entry: unknown, imageId: string) => {
+    const at = childPath("", imageId);
+    if (!isRecord(entry)) throw new InputError(file, at, objectProblem(entry) ?? "");
+    const entryBoxes = entry["boxes"];
+    const entryScores = entry["scores"];
+    if (!Array.isArray(entryBoxes)) throw new InputError(file, `${at}.boxes`, `expected an array of boxes, got ${describeJsonValue(entryBoxes)}`);
+    if (!Array.isArray(entryScores)) throw new InputError(file, `${at}.scores`, `expected an array of numbers, got ${describeJsonValue(entryScores)}`);
+    if (entryScores.length !== entryBoxes.length) {
+      throw new InputError(file, `${at}.scores`, `expected ${entryBoxes.length} scores (one per box), got ${entryScores.length}`);
+    }
+    const e = indexOfImageId.get(imageId);
+    if (e === undefined) return noteUnknown(imageId);
+    // A repeated key replaces the earlier entry, as JSON.parse and Python's json.load do.
+    start[e] = scores.length;
+    count[e] = entryBoxes.length;
+    listed[e] = 1;
+    for (let i = 0; i < entryBoxes.length; i++) {
+      const box = entryBoxes[i];
+      const boxProblem = box4Problem(box);
+      if (boxProblem) throw new InputError(file, `${at}.boxes[${i}]`, boxProblem);
+      const [x1, y1, x2, y2] = box as [number, number, number, number];
+      // Checked in float32, as refexp.py's assertion sees the boxes.
+      if (Math.fround(x2) < Math.fround(x1) || Math.fround(y2) < Math.fround(y1)) throw new InputError(file, `${at}.boxes[${i}]`, `expected [x1, y1, x2, y2] with x2 >= x1 and y2 >= y1, got [${x1}, ${y1}, ${x2}, ${y2}]`);
+      const score = entryScores[i];
+      const scoreProblem = finiteNumberProblem(score);
+      if (scoreProblem) throw new InputError(file, `${at}.scores[${i}]`, scoreProblem);
+      addBox(e, x1, y1, x2, y2, score as number);
+    }
+  };
+
+  const result = await readJson(file, {
+    "$.*": (value, key) => {
+      if (typeof key === "number") {
+        format = "coco-results";
+        visitResult(value, key);
+      } else {
+        format = "mdetr-dict";
+        visitDictEntry(value, key);
+      }
+    },
+  }, settings);
+  const root = result.containers.get("$");
+  if (root === "array") format = "coco-results";
+  else if (root === "object") format = format ?? "mdetr-dict";
+  else throw new InputError(file, undefined, `expected a list of COCO results or an object of MDETR predictions, got ${root === "other" ? "a scalar" : "nothing"}`);
+
+  const predictions = { format: format!, start, count, listed, boxes: boxes.view(), scores: scores.view(), unknownImageIds: unknown };
+  return grouped ? predictions : groupByExpression(predictions, expressionOfBox.view());
+}
+
+/** COCO results may interleave images; a stable counting sort makes each expression's boxes contiguous. */
+function groupByExpression(p: BoxPredictions, expressionOfBox: Uint32Array): BoxPredictions {
+  const n = p.count.length;
+  const start = new Uint32Array(n);
+  for (let e = 1; e < n; e++) start[e] = start[e - 1]! + p.count[e - 1]!;
+  const next = start.slice();
+  const boxes = new Float32Array(p.boxes.length);
+  const scores = new Float32Array(p.scores.length);
+  for (let b = 0; b < expressionOfBox.length; b++) {
+    const e = expressionOfBox[b]!;
+    const to = next[e]!++;
+    scores[to] = p.scores[b]!;
+    boxes.set(p.boxes.subarray(4 * b, 4 * b + 4), 4 * to);
+  }
+  return { ...p, start, boxes, scores };
+}

@@ -1,0 +1,161 @@
+/**
+ * One JSON reader for every command. Callers name the containers they want streamed with a small
+ * JSONPath subset (`$.*`, `$.annotations.*`) and get each element as it is parsed, so no command
+ * needs the whole document in memory.
+ *
+ * Engines:
+ * - "split" (the default): the selected containers are cut into batches of elements that
+ *   `JSON.parse` reads one at a time (json-splitter.ts), so no string comes near V8's 512 MiB
+ *   limit; 3x faster than a streaming JSON library, and faster than one JSON.parse of the file;
+ * - "stream": @streamparser/json, one element at a time, for shapes the splitter does not take;
+ *   it also says where a syntax error is;
+ * - "parse": the whole file through JSON.parse, only when forced: the oracle the tests compare
+ *   the others with (it cannot see a repeated key, which the others refuse).
+ * All reject invalid UTF-8, and all surface 1e400 as Infinity for the callers' finiteness checks.
+ * The caller may force one (the CLI's `MDETR_JSON_ENGINE=parse|split|stream`, for tests and
+ * debugging). Every engine hashes the bytes it reads into the run's InputLog.
+ */
+import type { Stats } from "node:fs";
+import { open, stat } from "node:fs/promises";
+import { InputError, UsageError } from "../core/errors.js";
+import { ContentHash, type InputLog } from "../core/inputs.js";
+import { parseSelectors, kindOf, RepeatedKey, type ContainerKind, type JsonKey, type JsonVisitor, type Selector } from "./selectors.js";
+import { splitJson, SplitSyntaxError, UnsupportedShape } from "./splitter.js";
+import { describeSyntaxError, parseStreaming, streamPass } from "./stream-engine.js";
+
+export type { ContainerKind, JsonKey, JsonVisitor } from "./selectors.js";
+
+export interface JsonReadResult {
+  /** Kind of the container each selector iterated over (`$` for `$.*`, `$.images` for `$.images.*`). */
+  containers: Map<string, ContainerKind>;
+  engine: JsonEngine;
+}
+
+export type JsonEngine = "parse" | "split" | "stream";
+export const JSON_ENGINES: readonly JsonEngine[] = ["parse", "split", "stream"];
+
+/** How a run reads JSON; every field is optional and the defaults are what users get. */
+export interface JsonReadSettings {
+  /** Forces an engine (tests, debugging); by default "split", falling back to "stream". */
+  engine?: JsonEngine;
+  /** The splitter's batch size in bytes (tests force a few bytes so that batches get cut). */
+  batchBytes?: number;
+  /** Where each file's size and SHA-256 are recorded. */
+  inputs?: InputLog;
+}
+
+/** Fails unless the container a selector iterated over (`$.images`) was an array. */
+export function expectArrayContainer(file: string, path: string, kind: ContainerKind | undefined): void {
+  if (kind === "array") return;
+  const got = kind === "missing" || kind === undefined ? "nothing" : kind === "other" ? "a scalar" : "an object";
+  throw new InputError(file, path.replace(/^\$\.?/, "") || "(top level)", `expected an array, got ${got}`);
+}
+
+/** Reads `file`, calling each selector's visitor for every element of its container. */
+export async function readJson(file: string, select: Record<string, JsonVisitor>, settings: JsonReadSettings = {}): Promise<JsonReadResult> {
+  const selectors = parseSelectors(select);
+  let info: Stats;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!info.isFile()) throw new UsageError(`${file}: not a file`);
+  if (info.size === 0) throw new InputError(file, undefined, "file is empty, expected JSON");
+  const engine = settings.engine ?? "split";
+  const hash = new ContentHash();
+  try {
+    let result: JsonReadResult;
+    if (engine === "parse") result = await parseWhole(file, selectors, hash);
+    else if (engine === "split" && selectors.every((s) => s.segments.length <= 1)) result = await parseSplit(file, selectors, hash, settings.batchBytes);
+    else result = { containers: await parseStreaming(file, selectors, hash), engine: "stream" };
+    settings.inputs?.record({ path: file, ...hash.digest() });
+    return result;
+  } catch (error) {
+    if (error instanceof RepeatedKey) throw new InputError(file, error.where || undefined, error.message);
+    throw error;
+  }
+}
+
+async function parseSplit(file: string, selectors: Selector[], hash: ContentHash, batchBytes: number | undefined): Promise<JsonReadResult> {
+  let visits = 0;
+  const counted = selectors.map((s) => ({
+    rootKey: s.segments[0],
+    visit: (value: unknown, key: JsonKey) => {
+      visits++;
+      s.visit(value, key);
+    },
+  }));
+  try {
+    return { containers: await splitJson(file, counted, batchBytes, hash), engine: "split" };
+  } catch (error) {
+    if (error instanceof UnsupportedShape) {
+      // The splitter stopped early: the library reads (and hashes) the whole file again.
+      if (visits === 0) return { containers: await parseStreaming(file, selectors, hash.reset()), engine: "stream" };
+      throw new InputError(file, undefined, `cannot stream this file: ${error.message}`);
+    }
+    if (!(error instanceof SplitSyntaxError)) throw error;
+    // The splitter knows the file is broken, not where: let the library find the place.
+    await streamPass(file, selectors.map((s) => `${s.container}.*`), () => undefined, () => {});
+    throw new InputError(file, undefined, `invalid JSON: ${error.message}`);
+  }
+}
+
+async function parseWhole(file: string, selectors: Selector[], hash: ContentHash): Promise<JsonReadResult> {
+  const handle = await open(file, "r");
+  let bytes: Buffer;
+  try {
+    bytes = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  hash.update(bytes);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError(file, undefined, `not valid UTF-8 (first bad byte near offset ${firstInvalidUtf8(bytes)})`);
+  }
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch {
+    throw new InputError(file, undefined, describeSyntaxError(bytes));
+  }
+  const containers = new Map<string, ContainerKind>();
+  for (const selector of selectors) {
+    let node: unknown = root;
+    for (const segment of selector.segments) {
+      node = node !== null && typeof node === "object" && !Array.isArray(node) ? (node as Record<string, unknown>)[segment] : undefined;
+    }
+    const kind = node === undefined ? "missing" : kindOf(node);
+    containers.set(selector.container, kind);
+    if (kind === "array") (node as unknown[]).forEach((value, index) => selector.visit(value, index));
+    else if (kind === "object") for (const [key, value] of Object.entries(node as object)) selector.visit(value, key);
+  }
+  return { containers, engine: "parse" };
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  // Find the failing 64 KiB block, then step through it byte by byte from a decoder primed with
+  // everything before it (the error can only surface at or after the bad byte).
+  const block = 1 << 16;
+  const scan = new TextDecoder("utf-8", { fatal: true });
+  let start = 0;
+  try {
+    for (; start < bytes.length; start += block) scan.decode(bytes.subarray(start, start + block), { stream: true });
+    return bytes.length;
+  } catch {
+    const primed = new TextDecoder("utf-8", { fatal: true });
+    primed.decode(bytes.subarray(0, start), { stream: true });
+    for (let i = start; i < bytes.length; i++) {
+      try {
+        primed.decode(bytes.subarray(i, i + 1), { stream: true });
+      } catch {
+        return i;
+      }
+    }
+    return bytes.length;
+  }
+}
+

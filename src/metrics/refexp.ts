@@ -1,0 +1,103 @@
+/**
+ * Precision@k for referring expressions, as MDETR's `RefExpEvaluator` (datasets/refexp.py) computes
+ * it: rank an expression's boxes by score, and it is a hit at k when one of the top k overlaps the
+ * target box by at least the threshold. P@k = hits / expressions, per dataset name.
+ *
+ * Instead of sorting, each expression takes one linear pass: the rank of the best-ranked matching
+ * box is the number of boxes that sort strictly before it. That equals the reference's sorted order
+ * because it sorts (score, box) pairs in reverse, so ties in score fall back to comparing the boxes
+ * coordinate by coordinate, and fully equal pairs are interchangeable.
+ */
+import { overlapFunction, type BoxOverlap } from "../compat/torch-box-ops.js";
+
+export interface RefexpPrecisionInput {
+  datasetNames: readonly string[];
+  /** Per expression, an index into datasetNames. */
+  datasetOf: Uint32Array;
+  /** Per expression, the target [x1, y1, x2, y2]. */
+  targetBoxes: Float64Array;
+  /** Per expression, its boxes: boxes[4 * (start + i) ...], scores[start + i], i < count. */
+  start: Uint32Array;
+  count: Uint32Array;
+  boxes: Float32Array;
+  scores: Float32Array;
+}
+
+export interface RefexpPrecisionOptions {
+  k: readonly number[];
+  overlap: BoxOverlap;
+  /** A box matches when overlap >= threshold (compared in float32, as torch does). */
+  threshold: number;
+}
+
+export interface RefexpDatasetPrecision {
+  dataset: string;
+  count: number;
+  /** precisionAt[i] is P@k for k = options.k[i]. */
+  precisionAt: { k: number; precision: number }[];
+}
+
+/** True when box i sorts before box j in the reference's `sorted(zip(scores, boxes), reverse=True)`. */
+function ranksBefore(scores: Float32Array, boxes: Float32Array, i: number, j: number): boolean {
+  if (scores[i] !== scores[j]) return scores[i]! > scores[j]!;
+  for (let c = 0; c < 4; c++) {
+    const a = boxes[4 * i + c]!;
+    const b = boxes[4 * j + c]!;
+    if (a !== b) return a > b;
+  }
+  return false;
+}
+
+/**
+ * Rank (0-based) of the first matching box in the reference's order, or -1 when no top-k can hit.
+ * Mirrors one more quirk: refexp.py takes Python's built-in max() over the top k overlaps, which
+ * keeps a NaN found first (nothing compares greater than NaN), so a NaN overlap of the top box
+ * (two zero-area boxes) makes the expression a miss at every k.
+ */
+export function firstMatchRank(input: RefexpPrecisionInput, e: number, options: RefexpPrecisionOptions): number {
+  const { start, count, boxes, scores, targetBoxes } = input;
+  const overlap = overlapFunction(options.overlap);
+  const threshold = Math.fround(options.threshold);
+  const f = Math.fround;
+  const t0 = f(targetBoxes[4 * e]!);
+  const t1 = f(targetBoxes[4 * e + 1]!);
+  const t2 = f(targetBoxes[4 * e + 2]!);
+  const t3 = f(targetBoxes[4 * e + 3]!);
+  const first = start[e]!;
+  const end = first + count[e]!;
+  if (first === end) return -1;
+  let top = first;
+  let topOverlap = NaN;
+  let best = -1;
+  for (let i = first; i < end; i++) {
+    const value = overlap(boxes[4 * i]!, boxes[4 * i + 1]!, boxes[4 * i + 2]!, boxes[4 * i + 3]!, t0, t1, t2, t3);
+    if (i === first || ranksBefore(scores, boxes, i, top)) {
+      top = i;
+      topOverlap = value;
+    }
+    if (value >= threshold && (best < 0 || ranksBefore(scores, boxes, i, best))) best = i;
+  }
+  if (best < 0 || Number.isNaN(topOverlap)) return -1;
+  let rank = 0;
+  for (let i = first; i < end; i++) if (ranksBefore(scores, boxes, i, best)) rank++;
+  return rank;
+}
+
+export function refexpPrecision(input: RefexpPrecisionInput, options: RefexpPrecisionOptions): RefexpDatasetPrecision[] {
+  const buckets = input.datasetNames.length;
+  const kCount = options.k.length;
+  const expressions = new Float64Array(buckets);
+  const hits = new Float64Array(buckets * kCount);
+  for (let e = 0; e < input.datasetOf.length; e++) {
+    const d = input.datasetOf[e]!;
+    expressions[d]! += 1;
+    const rank = firstMatchRank(input, e, options);
+    if (rank < 0) continue;
+    for (let j = 0; j < kCount; j++) if (rank < options.k[j]!) hits[d * kCount + j]! += 1;
+  }
+  return input.datasetNames.map((dataset, d) => ({
+    dataset,
+    count: expressions[d]!,
+    precisionAt: options.k.map((k, j) => ({ k, precision: expressions[d] ? hits[d * kCount + j]! / expressions[d]! : 0 })),
+  }));
+}
