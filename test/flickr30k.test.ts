@@ -5,16 +5,16 @@ import { describe, it } from "node:test";
 import { parseFlickrAnnotation, mergeEntityBoxes } from "../src/formats/flickr30k/annotations.js";
 import { parseSentences } from "../src/formats/flickr30k/sentences.js";
 import { bestIou, flickrRecall } from "../src/metrics/flickr30k.js";
-import { goldenSuite, goldenCases, numericDifferences, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
+import { goldenSuite, goldenCases, numericDifferences, readJsonFile, runCli, tempDir, writeJson, metricsOf } from "./helpers.js";
 
 describe("eval flickr30k matches MDETR's evaluator on the golden cases", () => {
   goldenSuite("flickr30k");
 
-  it("the protocols differ on the same files (--merged is not ignored)", () => {
+  it("the protocols differ on the same files (--merged is not ignored)", async () => {
     const golden = goldenCases("flickr30k").find((c) => c.name === "val_merged")!;
-    const run = runCli(golden.argv.filter((a) => a !== "--merged").map((a) => (a === "{out}" ? "-" : a)), { cwd: golden.dir });
+    const run = await runCli(golden.argv.filter((a) => a !== "--merged").map((a) => (a === "{out}" ? "-" : a)), { cwd: golden.dir });
     assert.equal(run.code, 0, run.stderr);
-    assert.notDeepEqual(numericDifferences(golden.expected, JSON.parse(run.stdout)), []);
+    assert.notDeepEqual(numericDifferences(golden.expected, metricsOf(JSON.parse(run.stdout))), []);
   });
 });
 
@@ -78,47 +78,47 @@ describe("recall", () => {
 
 describe("mdetr eval flickr30k refuses bad predictions with exit 2", () => {
   /** A copy of the test_separate golden folder, with its predictions replaced. */
-  function withPredictions(edit: (predictions: { image_id: string; sentence_id: number; boxes: number[][][] }[]) => unknown) {
+  async function withPredictions(edit: (predictions: { image_id: string; sentence_id: number; boxes: number[][][] }[]) => unknown) {
     const golden = goldenCases("flickr30k").find((c) => c.name === "test_separate")!;
     const dir = tempDir();
     cpSync(join(golden.dir, "flickr"), join(dir, "flickr"), { recursive: true });
     const predictions = readJsonFile(join(golden.dir, "pred.json")) as { image_id: string; sentence_id: number; boxes: number[][][] }[];
     writeJson(dir, "pred.json", edit(predictions) ?? predictions);
-    return runCli(["eval", "flickr30k", "--flickr-dir", join(dir, "flickr"), "--split", "test", "--predictions", join(dir, "pred.json"), "--json", "-"]);
+    return await runCli(["eval", "flickr30k", "--flickr-dir", join(dir, "flickr"), "--split", "test", "--predictions", join(dir, "pred.json"), "--json", "-"]);
   }
 
-  it("a sentence with the wrong number of box lists", () => {
-    const run = withPredictions((p) => void p[0]!.boxes.pop());
+  it("a sentence with the wrong number of box lists", async () => {
+    const run = await withPredictions((p) => void p[0]!.boxes.pop());
     assert.equal(run.code, 2);
     assert.match(run.stderr, /pred\.json: \[0\]\.boxes: image 5417965991, sentence 1: expected 2 box lists \(one per phrase with a ground-truth box\), got 1/);
   });
 
-  it("an empty box list", () => {
-    const run = withPredictions((p) => void (p[0]!.boxes[1] = []));
+  it("an empty box list", async () => {
+    const run = await withPredictions((p) => void (p[0]!.boxes[1] = []));
     assert.equal(run.code, 2);
     assert.match(run.stderr, /\[0\]\.boxes\[1\]: image 5417965991, sentence 1: no boxes for the phrase/);
   });
 
-  it("missing predictions, with how many and which", () => {
-    const run = withPredictions((p) => p.slice(2));
+  it("missing predictions, with how many and which", async () => {
+    const run = await withPredictions((p) => p.slice(2));
     assert.equal(run.code, 2);
     assert.match(run.stderr, /no predictions for 2 of 35 evaluated sentences \(image_sentence /);
   });
 
-  it("repeated predictions: the first counts, with one warning line", () => {
-    const run = withPredictions((p) => [...p, { ...p[0]!, boxes: p[0]!.boxes.map(() => [[0, 0, 1, 1]]) }]);
+  it("repeated predictions: the first counts, with one warning line", async () => {
+    const run = await withPredictions((p) => [...p, { ...p[0]!, boxes: p[0]!.boxes.map(() => [[0, 0, 1, 1]]) }]);
     assert.equal(run.code, 0, run.stderr);
     // The golden predictions already hold 4 for sentences outside the evaluated set.
     assert.match(run.stderr, /ignored 1 repeated predictions \(the first one counts\) and 4 predictions for sentences outside/);
     const golden = goldenCases("flickr30k").find((c) => c.name === "test_separate")!;
-    assert.deepEqual(numericDifferences(golden.expected, JSON.parse(run.stdout)), []);
+    assert.deepEqual(numericDifferences(golden.expected, metricsOf(JSON.parse(run.stdout))), []);
   });
 
-  it("a missing dataset folder is a usage error", () => {
+  it("a missing dataset folder is a usage error", async () => {
     const dir = tempDir();
     mkdirSync(join(dir, "flickr"));
     writeFileSync(join(dir, "pred.json"), "[]");
-    const run = runCli(["eval", "flickr30k", "--flickr-dir", join(dir, "flickr"), "--predictions", join(dir, "pred.json")]);
+    const run = await runCli(["eval", "flickr30k", "--flickr-dir", join(dir, "flickr"), "--predictions", join(dir, "pred.json")]);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /test\.txt: cannot read the split's image list: ENOENT/);
   });

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { it } from "node:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { after, it } from "node:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { main } from "../src/cli/main.js";
+import type { JsonEngine } from "../src/json/reader.js";
 
 /** Repository root (tests run from dist/test/). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -17,8 +19,35 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI as a user would, in a subprocess. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliRun {
+interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Runs `mdetr ARGS` in this process through the CLI's own entry point (`main` with captured
+ * stdout and stderr): the same parsing, exit codes and messages as the binary, without a
+ * Node start-up per test. `cwd` is entered for the call, since golden cases use relative paths.
+ */
+export async function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const previous = process.cwd();
+  if (options.cwd) process.chdir(options.cwd);
+  try {
+    const code = await main(args, {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { ...process.env, ...options.env },
+    });
+    return { code, stdout, stderr };
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+/** Runs the built binary (bin/mdetr.js) in a subprocess, as a user would: for the smoke tests. */
+export function runBinary(args: readonly string[], options: RunOptions = {}): CliRun {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
@@ -27,8 +56,16 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: R
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
+const made: string[] = [];
+// Every folder a test made goes when the test file is done.
+after(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = "mdetr-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** Writes a value as JSON; strings and bytes are written as they are (for malformed files). */
@@ -63,8 +100,18 @@ export function goldenCases(tool: string): GoldenCase[] {
   });
 }
 
+/** The golden metrics agree to 1e-13 today; 1e-9 leaves room for summation order, nothing more. */
+export const GOLDEN_TOLERANCE = 1e-9;
+
+/** The metrics of a `--json` result: everything but its `meta` block. */
+export function metricsOf(json: unknown): unknown {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return json;
+  const { meta: _meta, ...metrics } = json as Record<string, unknown>;
+  return metrics;
+}
+
 /** Lists every numeric leaf that differs by more than tolerance (or is missing / extra). */
-export function numericDifferences(expected: unknown, actual: unknown, tolerance = 1e-6, path = ""): string[] {
+export function numericDifferences(expected: unknown, actual: unknown, tolerance = GOLDEN_TOLERANCE, path = ""): string[] {
   if (typeof expected === "number") {
     if (typeof actual !== "number") return [`${path}: expected ${expected}, got ${JSON.stringify(actual)}`];
     if (expected === -1 || actual === -1) return expected === actual ? [] : [`${path}: expected ${expected}, got ${actual}`];
@@ -80,17 +127,37 @@ export function numericDifferences(expected: unknown, actual: unknown, tolerance
   return expected === actual ? [] : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
 }
 
-/**
- * Runs a golden case's command line from its folder with one JSON engine forced, and returns the
- * differences between the JSON it wrote and the expected numbers (empty when they agree).
- */
-export function goldenDifferences(golden: GoldenCase, engine: "parse" | "split" | "stream"): { code: number; stderr: string; differences: string[] } {
-  const out = join(tempDir(), "out.json");
-  const run = runCli(golden.argv.map((a) => a.replace("{out}", out)), { cwd: golden.dir, env: { MDETR_JSON_ENGINE: engine } });
-  return { code: run.code, stderr: run.stderr, differences: run.code === 0 ? numericDifferences(golden.expected, readJsonFile(out)) : [] };
+export const JSON_ENGINES: readonly JsonEngine[] = ["parse", "split", "stream"];
+
+/** How a golden case is read: an engine forced, and with `tinyBatches` the splitter cut every few bytes. */
+export interface GoldenReading {
+  engine: JsonEngine;
+  tinyBatches?: boolean;
 }
 
-export const JSON_ENGINES = ["parse", "split", "stream"] as const;
+/** Each engine, and the splitter with batches cut every 7 bytes (so that every batch boundary is exercised). */
+export const GOLDEN_READINGS: readonly GoldenReading[] = [...JSON_ENGINES.map((engine) => ({ engine })), { engine: "split", tinyBatches: true }];
+
+export function readingName(reading: GoldenReading): string {
+  return `${reading.engine} engine${reading.tinyBatches ? ", 7-byte batches" : ""}`;
+}
+
+export function readingEnv(reading: GoldenReading): Record<string, string> {
+  return { MDETR_JSON_ENGINE: reading.engine, ...(reading.tinyBatches ? { MDETR_JSON_BATCH_BYTES: "7" } : {}) };
+}
+
+/**
+ * Runs a golden case's command line from its folder with one JSON engine forced, and returns the
+ * differences between the metrics it wrote and the expected numbers (empty when they agree), and
+ * the engine each input was read with (from the run's meta).
+ */
+export async function goldenDifferences(golden: GoldenCase, reading: GoldenReading): Promise<{ code: number; stderr: string; differences: string[]; json: unknown }> {
+  const out = join(tempDir(), "out.json");
+  const run = await runCli(golden.argv.map((a) => a.replace("{out}", out)), { cwd: golden.dir, env: readingEnv(reading) });
+  if (run.code !== 0) return { code: run.code, stderr: run.stderr, differences: [], json: undefined };
+  const json = readJsonFile(out);
+  return { code: run.code, stderr: run.stderr, differences: numericDifferences(golden.expected, metricsOf(json)), json };
+}
 
 /** Bad input: exit code 2, the expected message, one line, no stack trace. */
 export function assertInputError(run: { code: number; stderr: string }, pattern: RegExp): void {
@@ -100,14 +167,28 @@ export function assertInputError(run: { code: number; stderr: string }, pattern:
   assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace without --verbose");
 }
 
-/** One test per golden case of `tool` and JSON engine: the command's JSON equals the expected numbers. */
+/** The engine meta.inputs says each JSON input was read with. */
+export function enginesOf(json: unknown): string[] {
+  const inputs = ((json as { meta?: { inputs?: Record<string, unknown> } }).meta?.inputs ?? {}) as Record<string, unknown>;
+  return Object.values(inputs)
+    .flat()
+    .flatMap((input) => (input && typeof input === "object" && "reader" in input ? [String((input as { reader: unknown }).reader)] : []));
+}
+
+/**
+ * One test per golden case of `tool` and JSON engine, plus one with the splitter's batches cut
+ * every 7 bytes: the command's JSON equals the expected numbers, read by the engine asked for.
+ */
 export function goldenSuite(tool: string): void {
   for (const golden of goldenCases(tool)) {
-    for (const engine of JSON_ENGINES) {
-      it(`${golden.name} (${engine} engine)`, () => {
-        const { code, stderr, differences } = goldenDifferences(golden, engine);
+    for (const reading of GOLDEN_READINGS) {
+      it(`${golden.name} (${readingName(reading)})`, async () => {
+        const { code, stderr, differences, json } = await goldenDifferences(golden, reading);
         assert.equal(code, 0, stderr);
         assert.deepEqual(differences, []);
+        const engines = enginesOf(json);
+        assert.ok(engines.length > 0, "meta.inputs names the reader of each JSON input");
+        for (const engine of engines) assert.equal(engine, reading.engine);
       });
     }
   }

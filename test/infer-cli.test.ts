@@ -34,18 +34,18 @@ before(async () => {
   writeFileSync(join(dir, "gdino.onnx"), tinyModel({ hotTokenIds: hot, logitsName: "logits", pixelMask: false, tokenTypeIds: true }));
   writeFileSync(join(dir, "wrong.onnx"), tinyModel({ hotTokenIds: hot, renameInput: ["pixel_values", "images"] }));
   // Uniform images: the model's image feature is then known exactly, whatever the resizing.
-  await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toFile(join(images, "red.png"));
-  await sharp({ create: { width: 200, height: 300, channels: 3, background: { r: 20, g: 40, b: 220 } } }).jpeg({ quality: 100, chromaSubsampling: "4:4:4" }).toFile(join(images, "blue.jpg"));
-  await sharp({ create: { width: 64, height: 40, channels: 4, background: { r: 128, g: 128, b: 128, alpha: 0.5 } } }).png().toFile(join(images, "grey.png"));
+  (await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 200, g: 30, b: 30 } } })).png().toFile(join(images, "red.png"));
+  (await sharp({ create: { width: 200, height: 300, channels: 3, background: { r: 20, g: 40, b: 220 } } })).jpeg({ quality: 100, chromaSubsampling: "4:4:4" }).toFile(join(images, "blue.jpg"));
+  (await sharp({ create: { width: 64, height: 40, channels: 4, background: { r: 128, g: 128, b: 128, alpha: 0.5 } } })).png().toFile(join(images, "grey.png"));
   // Stored 120 wide and 80 high, EXIF orientation 6: shown 80 wide and 120 high.
-  await sharp({ create: { width: 120, height: 80, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().withMetadata({ orientation: 6 }).toFile(join(images, "rotated.jpg"));
+  (await sharp({ create: { width: 120, height: 80, channels: 3, background: { r: 128, g: 128, b: 128 } } })).jpeg().withMetadata({ orientation: 6 }).toFile(join(images, "rotated.jpg"));
   writeFileSync(join(images, "broken.jpg"), "this is not an image");
   const jpeg = readFileSync(join(images, "blue.jpg"));
   writeFileSync(join(images, "truncated.jpg"), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
 });
 
-function infer(args: string[]) {
-  return runCli(["infer", "dir", images, "--tokenizer", join(dir, "tokenizer.json"), ...args]);
+async function infer(args: string[]) {
+  return await runCli(["infer", "dir", images, "--tokenizer", join(dir, "tokenizer.json"), ...args]);
 }
 
 /** What the formula of test/support/tiny-model.ts gives for query q on a uniform image. */
@@ -56,10 +56,10 @@ function expectedBox(q: number, rgb: [number, number, number], width: number, he
 }
 
 describe("mdetr infer dir", () => {
-  it("runs the golden case (an independent numpy/PIL implementation) within its tolerances", () => {
+  it("runs the golden case (an independent numpy/PIL implementation) within its tolerances", async () => {
     const golden = goldenCases("infer").find((c) => c.name === "text_mdetr")!;
     const out = join(tempDir(), "out.jsonl");
-    const run = runCli(golden.argv.map((a) => a.replace("{out}", out)), { cwd: golden.dir });
+    const run = await runCli(golden.argv.map((a) => a.replace("{out}", out)), { cwd: golden.dir });
     assert.equal(run.code, 0, run.stderr);
     const expected = golden.expected as Record_[];
     const got = new Map(readJsonl(out).map((r) => [r.file, r]));
@@ -81,9 +81,9 @@ describe("mdetr infer dir", () => {
     for (const name of ["truncated.jpg", "not_an_image.jpg"]) assert.ok(got.get(name)?.error, `${name} is recorded as unreadable`);
   });
 
-  it("scales boxes to the original size, applies EXIF orientation, and scores as MDETR does", () => {
+  it("scales boxes to the original size, applies EXIF orientation, and scores as MDETR does", async () => {
     const out = join(dir, "all.jsonl");
-    const run = infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat on a mat", "--threshold", "0", "--out", out]);
+    const run = await infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat on a mat", "--threshold", "0", "--out", out]);
     assert.equal(run.code, 0, run.stderr);
     const records = new Map(readJsonl(out).map((r) => [r.file, r]));
     assert.deepEqual([records.get("rotated.jpg")!.width, records.get("rotated.jpg")!.height], [80, 120]);
@@ -107,45 +107,45 @@ describe("mdetr infer dir", () => {
     }
   });
 
-  it("gives the same results whatever the batch size (padding is masked)", () => {
+  it("gives the same results whatever the batch size (padding is masked)", async () => {
     const one = join(dir, "b1.jsonl");
     const three = join(dir, "b3.jsonl");
-    assert.equal(infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--threshold", "0", "--out", one]).code, 0);
-    assert.equal(infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--threshold", "0", "--out", three, "--batch-size", "3"]).code, 0);
+    assert.equal((await infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--threshold", "0", "--out", one])).code, 0);
+    assert.equal((await infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--threshold", "0", "--out", three, "--batch-size", "3"])).code, 0);
     const strip = (records: Record_[]) => records.map((r) => ({ ...r, detections: r.detections?.map((d) => ({ ...d, bbox: d.bbox.map((v) => v.toFixed(3)), score: d.score.toFixed(5) })) }));
     assert.deepEqual(strip(readJsonl(three)), strip(readJsonl(one)));
   });
 
-  it("records unreadable images, goes on and exits 0; --strict stops with exit 2", () => {
+  it("records unreadable images, goes on and exits 0; --strict stops with exit 2", async () => {
     const out = join(dir, "errors.jsonl");
-    const run = infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out]);
+    const run = await infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out]);
     assert.equal(run.code, 0, run.stderr);
     const records = new Map(readJsonl(out).map((r) => [r.file, r]));
     assert.match(records.get("broken.jpg")!.error!, /unsupported image format/);
     assert.match(records.get("truncated.jpg")!.error!, /premature end/i);
     assert.match(run.stderr, /4 images done on cpu/);
     assert.match(run.stderr, /2 unreadable, skipped/);
-    const strict = infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", join(dir, "strict.jsonl"), "--strict"]);
+    const strict = await infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", join(dir, "strict.jsonl"), "--strict"]);
     assert.equal(strict.code, 2);
     assert.match(strict.stderr, /broken\.jpg: cannot read the image/);
   });
 
-  it("--resume skips images already written and completes a torn last line", () => {
+  it("--resume skips images already written and completes a torn last line", async () => {
     const out = join(dir, "resume.jsonl");
-    assert.equal(infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out]).code, 0);
+    assert.equal((await infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out])).code, 0);
     const lines = readFileSync(out, "utf8").split("\n").filter(Boolean);
     writeFileSync(out, `${lines.slice(0, 2).join("\n")}\n${lines[2]!.slice(0, 10)}`);
-    const run = infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out, "--resume"]);
+    const run = await infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out, "--resume"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /--resume: 2 images already in/);
     const files = readJsonl(out).map((r) => r.file);
     assert.deepEqual([...files].sort(), ["blue.jpg", "broken.jpg", "grey.png", "red.png", "rotated.jpg", "truncated.jpg"]);
   });
 
-  it("sigmoid models without pixel_mask (Grounding DINO exports) run one image at a time", () => {
+  it("sigmoid models without pixel_mask (Grounding DINO exports) run one image at a time", async () => {
     const out = join(dir, "gdino.jsonl");
     // Every token's sigmoid is about 0.5 here, so a token threshold of 0.9 keeps only "cat".
-    const run = infer(["--model", join(dir, "gdino.onnx"), "--text", "a cat", "--out", out, "--batch-size", "4", "--token-threshold", "0.9"]);
+    const run = await infer(["--model", join(dir, "gdino.onnx"), "--text", "a cat", "--out", out, "--batch-size", "4", "--token-threshold", "0.9"]);
     assert.equal(run.code, 0, run.stderr);
     const red = readJsonl(out).find((r) => r.file === "red.png")!;
     // Only query 0 passes 0.7: the best token's sigmoid, on "cat".
@@ -155,11 +155,11 @@ describe("mdetr infer dir", () => {
     assert.equal(red.detections![0]!.phrase, "cat");
   });
 
-  it("--phrases prompts GLIP-style and labels boxes with a phrase; --coco and --draw write their files", () => {
+  it("--phrases prompts GLIP-style and labels boxes with a phrase; --coco and --draw write their files", async () => {
     const out = join(dir, "phrases.jsonl");
     const coco = join(dir, "results.json");
     const drawn = join(dir, "drawn");
-    const run = infer(["--model", join(dir, "mdetr.onnx"), "--phrases", "cat, mat", "--out", out, "--coco", coco, "--draw", drawn]);
+    const run = await infer(["--model", join(dir, "mdetr.onnx"), "--phrases", "cat, mat", "--out", out, "--coco", coco, "--draw", drawn]);
     assert.equal(run.code, 0, run.stderr);
     const red = readJsonl(out).find((r) => r.file === "red.png")!;
     assert.equal(red.text, "cat. mat.");
@@ -172,11 +172,11 @@ describe("mdetr infer dir", () => {
     assert.ok(existsSync(join(drawn, "red.png")) && existsSync(join(drawn, "rotated.jpg")));
   });
 
-  it("--queries gives each image its own prompt (globs allowed)", () => {
+  it("--queries gives each image its own prompt (globs allowed)", async () => {
     const csv = join(dir, "queries.csv");
     writeFileSync(csv, "image,text\nred.png,a red cat\n*.jpg,a blue thing\n");
     const out = join(dir, "queries.jsonl");
-    const run = infer(["--model", join(dir, "mdetr.onnx"), "--queries", csv, "--out", out]);
+    const run = await infer(["--model", join(dir, "mdetr.onnx"), "--queries", csv, "--out", out]);
     assert.equal(run.code, 0, run.stderr);
     const texts = Object.fromEntries(readJsonl(out).map((r) => [r.file, r.text ?? r.error]));
     assert.equal(texts["red.png"], "a red cat");
@@ -184,26 +184,26 @@ describe("mdetr infer dir", () => {
     assert.equal(texts["grey.png"], undefined);
   });
 
-  it("--resume with --coco covers the images of the earlier run too", () => {
+  it("--resume with --coco covers the images of the earlier run too", async () => {
     const out = join(dir, "resume-coco.jsonl");
-    assert.equal(infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out]).code, 0);
+    assert.equal((await infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out])).code, 0);
     const lines = readFileSync(out, "utf8").split("\n").filter(Boolean);
     writeFileSync(out, `${lines.slice(0, 3).join("\n")}\n`);
     const coco = join(dir, "resume-coco.json");
-    assert.equal(infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out, "--resume", "--coco", coco]).code, 0);
+    assert.equal((await infer(["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--out", out, "--resume", "--coco", coco])).code, 0);
     const mapping = JSON.parse(readFileSync(join(dir, "resume-coco.images.json"), "utf8")) as { images: { file_name: string }[] };
     assert.deepEqual(mapping.images.map((i) => i.file_name), ["blue.jpg", "grey.png", "red.png", "rotated.jpg"]);
   });
 
-  it("--queries paths are normalised, and must stay inside the folder and exist", () => {
+  it("--queries paths are normalised, and must stay inside the folder and exist", async () => {
     const csv = join(dir, "paths.csv");
     writeFileSync(csv, "image,text\n./red.png,first\nred.png,second\n");
     const out = join(dir, "paths.jsonl");
-    assert.equal(infer(["--model", join(dir, "mdetr.onnx"), "--queries", csv, "--out", out]).code, 0);
+    assert.equal((await infer(["--model", join(dir, "mdetr.onnx"), "--queries", csv, "--out", out])).code, 0);
     assert.deepEqual(readJsonl(out).map((r) => [r.file, r.text]), [["red.png", "second"]]);
     for (const [row, pattern] of [["../red.png", /line 2: \.\.\/red\.png is outside/], ["nope.png", /line 2: nope\.png matches no image in/]] as const) {
       writeFileSync(csv, `image,text\n${row},a cat\n`);
-      const run = infer(["--model", join(dir, "mdetr.onnx"), "--queries", csv]);
+      const run = await infer(["--model", join(dir, "mdetr.onnx"), "--queries", csv]);
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, pattern);
     }
@@ -220,18 +220,18 @@ describe("mdetr infer dir", () => {
       ["--draw into the images folder", () => ["--model", join(dir, "mdetr.onnx"), "--text", "a cat", "--draw", images], /--draw: give another folder than the images' own/],
     ];
     for (const [name, args, pattern] of cases) {
-      it(name, () => {
-        const run = infer(args());
+      it(name, async () => {
+        const run = await infer(args());
         assert.equal(run.code, 2, run.stderr);
         assert.match(run.stderr, pattern);
         assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
       });
     }
 
-    it("a missing tokenizer", () => {
+    it("a missing tokenizer", async () => {
       const alone = join(tempDir(), "model.onnx");
       copyFileSync(join(dir, "mdetr.onnx"), alone);
-      const run = runCli(["infer", "dir", images, "--model", alone, "--text", "a cat"]);
+      const run = await runCli(["infer", "dir", images, "--model", alone, "--text", "a cat"]);
       assert.equal(run.code, 2);
       assert.match(run.stderr, /no tokenizer\.json next to the model/);
     });

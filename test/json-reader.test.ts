@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, it } from "node:test";
-import { readJson, type JsonKey } from "../src/json/reader.js";
+import { describe, it } from "node:test";
+import { readJson, type JsonEngine, type JsonKey } from "../src/json/reader.js";
 import { InputError } from "../src/core/errors.js";
 import { splitJson, SplitSyntaxError } from "../src/json/splitter.js";
 import { tempDir } from "./helpers.js";
@@ -14,25 +14,19 @@ function fileWith(content: string | Uint8Array): string {
   return path;
 }
 
-async function collect(file: string, selectors: string[]) {
+async function collect(file: string, selectors: string[], engine?: JsonEngine) {
   const visits: [string, JsonKey, unknown][] = [];
-  const result = await readJson(file, Object.fromEntries(selectors.map((s) => [s, (value: unknown, key: JsonKey) => visits.push([s, key, value])])));
+  const result = await readJson(file, Object.fromEntries(selectors.map((s) => [s, (value: unknown, key: JsonKey) => visits.push([s, key, value])])), engine ? { engine } : {});
   return { visits, containers: Object.fromEntries(result.containers), engine: result.engine };
 }
 
 for (const engine of ["parse", "split", "stream"] as const) {
   describe(`JSON reader (${engine} engine)`, () => {
-    afterEach(() => {
-      delete process.env["MDETR_JSON_ENGINE"];
-    });
-    const withEngine = async <T>(run: () => Promise<T>): Promise<T> => {
-      process.env["MDETR_JSON_ENGINE"] = engine;
-      return run();
-    };
+    const read = (file: string, selectors: string[]) => collect(file, selectors, engine);
 
     it("visits the elements of selected containers in document order", async () => {
       const file = fileWith(JSON.stringify({ info: { a: 1 }, images: [{ id: 1 }, { id: 2 }], annotations: [{ id: 7, bbox: [1, 2, 3, 4] }] }));
-      const got = await withEngine(() => collect(file, ["$.images.*", "$.annotations.*"]));
+      const got = await read(file, ["$.images.*", "$.annotations.*"]);
       assert.equal(got.engine, engine);
       assert.deepEqual(got.visits, [
         ["$.images.*", 0, { id: 1 }],
@@ -43,21 +37,21 @@ for (const engine of ["parse", "split", "stream"] as const) {
     });
 
     it("reports top-level object entries with their keys, and missing or empty containers", async () => {
-      const got = await withEngine(() => collect(fileWith('{"768": {"scores": []}, "x": 1}'), ["$.*"]));
+      const got = await read(fileWith('{"768": {"scores": []}, "x": 1}'), ["$.*"]);
       assert.deepEqual(got.visits, [["$.*", "768", { scores: [] }], ["$.*", "x", 1]]);
       assert.deepEqual(got.containers, { $: "object" });
-      const empty = await withEngine(() => collect(fileWith('{"images": []}'), ["$.images.*", "$.annotations.*"]));
+      const empty = await read(fileWith('{"images": []}'), ["$.images.*", "$.annotations.*"]);
       assert.deepEqual(empty.containers, { "$.images": "array", "$.annotations": "missing" });
     });
 
     it("turns 1e400 into Infinity for the caller to reject", async () => {
-      const got = await withEngine(() => collect(fileWith("[1e400, -1e400]"), ["$.*"]));
+      const got = await read(fileWith("[1e400, -1e400]"), ["$.*"]);
       assert.deepEqual(got.visits.map((v) => v[2]), [Infinity, -Infinity]);
     });
 
     it("rejects invalid UTF-8 with an input error naming the file", async () => {
       const file = fileWith(Buffer.concat([Buffer.from('["ok", "'), Buffer.from([0xff, 0xfe]), Buffer.from('"]')]));
-      await assert.rejects(withEngine(() => collect(file, ["$.*"])), (error: unknown) => {
+      await assert.rejects(read(file, ["$.*"]), (error: unknown) => {
         assert.ok(error instanceof InputError);
         assert.match(error.message, /input\.json: not valid UTF-8/);
         return true;
@@ -65,14 +59,14 @@ for (const engine of ["parse", "split", "stream"] as const) {
     });
 
     it("takes a scalar root and reports it", async () => {
-      const got = await withEngine(() => collect(fileWith(" 42 "), ["$.*"]));
+      const got = await read(fileWith(" 42 "), ["$.*"]);
       assert.deepEqual(got.visits, []);
       assert.deepEqual(got.containers, { $: "other" });
     });
 
     it("handles keys with escapes, nested containers and strings with brackets", async () => {
       const text = '{"im\\u0061ges": [{"c": "a]},[\\"x"}], "annotations": {"k": [1, {"z": "}"}]}, "other": [[1]]}';
-      const got = await withEngine(() => collect(fileWith(text), ["$.images.*", "$.annotations.*"]));
+      const got = await read(fileWith(text), ["$.images.*", "$.annotations.*"]);
       assert.deepEqual(got.visits, [
         ["$.images.*", 0, { c: 'a]},["x' }],
         ["$.annotations.*", "k", [1, { z: "}" }]],
@@ -82,7 +76,7 @@ for (const engine of ["parse", "split", "stream"] as const) {
 
     for (const bad of ["[1, 2", "[NaN]", '{"a": 1,}', "[1] [2]", "nul", "[1,]", "[,1]", "]", '{"images": [1}']) {
       it(`rejects invalid JSON ${JSON.stringify(bad)}`, async () => {
-        await assert.rejects(withEngine(() => collect(fileWith(bad), ["$.*"])), (error: unknown) => {
+        await assert.rejects(read(fileWith(bad), ["$.*"]), (error: unknown) => {
           assert.ok(error instanceof InputError, String(error));
           assert.match(error.message, /input\.json: invalid JSON/);
           return true;
@@ -117,15 +111,9 @@ describe("JSON splitter batches", () => {
 });
 
 describe("repeated keys and byte-order marks", () => {
-  afterEach(() => {
-    delete process.env["MDETR_JSON_ENGINE"];
-  });
 
   for (const engine of ["split", "stream"] as const) {
-    const read = (text: string | Uint8Array, selectors: string[]) => {
-      process.env["MDETR_JSON_ENGINE"] = engine;
-      return collect(fileWith(text), selectors);
-    };
+    const read = (text: string | Uint8Array, selectors: string[]) => collect(fileWith(text), selectors, engine);
     const refused = (where: RegExp) => (error: unknown) => {
       assert.ok(error instanceof InputError, String(error));
       assert.match(error.message, where);
@@ -155,7 +143,6 @@ describe("repeated keys and byte-order marks", () => {
   }
 
   it("split: refuses U+FEFF between elements, which JSON does not allow", async () => {
-    process.env["MDETR_JSON_ENGINE"] = "split";
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
     await assert.rejects(collect(fileWith(Buffer.concat([Buffer.from("["), bom, Buffer.from("1]")])), ["$.*"]), InputError);
     await assert.rejects(collect(fileWith(Buffer.concat([bom, bom, Buffer.from("[1]")])), ["$.*"]), InputError);

@@ -24,26 +24,30 @@ const detections = [
   { image_id: 1, category_id: 2, bbox: [0, 0, 10, 10], score: 0.7 },
 ];
 
-function lvis(dets: unknown, extra: string[] = [], gt: unknown = groundTruth) {
+async function lvis(dets: unknown, extra: string[] = [], gt: unknown = groundTruth) {
   const dir = tempDir();
   const args = ["eval", "lvis", "--annotations", writeJson(dir, "gt.json", gt), "--predictions", writeJson(dir, "dets.json", dets), ...extra];
-  return { dir, run: runCli(args) };
+  return { dir, run: await runCli(args) };
 }
 
 
 describe("mdetr eval lvis", () => {
-  it("prints the protocol above a table, and --json - gives lvis-api's keys", () => {
-    const table = lvis(detections).run;
+  it("prints the protocol above a table, and --json - gives lvis-api's keys", async () => {
+    const table = (await lvis(detections)).run;
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^fixed AP \(Dave et al\. 2021, as MDETR reports it\)/);
     assert.match(table.stdout, /APf\s+100\.00/);
-    const json = lvis(detections, ["--ap", "standard", "--json", "-"]).run;
-    assert.deepEqual(Object.keys(JSON.parse(json.stdout)), ["AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf", "AR@300", "ARs@300", "ARm@300", "ARl@300"]);
+    const json = (await lvis(detections, ["--ap", "standard", "--json", "-"])).run;
+    const parsed = JSON.parse(json.stdout) as { meta: { protocol: string; options: Record<string, unknown> } };
+    // meta first, then lvis-api's keys where they always were.
+    assert.match(parsed.meta.protocol, /^standard AP \(lvis-api\): at most 300 detections per image/);
+    assert.deepEqual(parsed.meta.options, { protocol: "standard", max_dets: 300, dets_per_category: 10000, ignore_unknown_images: false });
+    assert.deepEqual(Object.keys(parsed), ["meta", "AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf", "AR@300", "ARs@300", "ARm@300", "ARl@300"]);
   });
 
-  it("writes --per-category CSV (names quoted where needed)", () => {
+  it("writes --per-category CSV (names quoted where needed)", async () => {
     const out = join(tempDir(), "per.csv");
-    const ok = lvis(detections, ["--per-category", out]).run;
+    const ok = (await lvis(detections, ["--per-category", out])).run;
     assert.equal(ok.code, 0, ok.stderr);
     const lines = readFileSync(out, "utf8").trim().split("\n");
     assert.equal(lines[0], "id,name,frequency,num_gt,num_dets,AP,AP50");
@@ -51,10 +55,10 @@ describe("mdetr eval lvis", () => {
     assert.match(lines[2]!, /^2,"dog, small",r,0,1,-1,-1$/);
   });
 
-  it("refuses detections for unknown images unless --ignore-unknown-images", () => {
+  it("refuses detections for unknown images unless --ignore-unknown-images", async () => {
     const dets = [...detections, { image_id: 99, category_id: 1, bbox: [0, 0, 1, 1], score: 0.5 }];
-    assertInputError(lvis(dets).run, /dets\.json: \[3\]\.image_id: no image with id 99 in the ground truth \(--ignore-unknown-images skips such detections\)/);
-    const skipped = lvis(dets, ["--ignore-unknown-images"]).run;
+    assertInputError((await lvis(dets)).run, /dets\.json: \[3\]\.image_id: no image with id 99 in the ground truth \(--ignore-unknown-images skips such detections\)/);
+    const skipped = (await lvis(dets, ["--ignore-unknown-images"])).run;
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.match(skipped.stderr, /warning: .*1 detections for images not in .*gt\.json \(99\); skipped/);
   });
@@ -65,18 +69,18 @@ describe("mdetr eval lvis", () => {
     ["a null score", [{ image_id: 1, category_id: 1, bbox: [0, 0, 1, 1], score: null }], /\[0\]\.score: expected a finite number, got null/],
     ["a dict instead of a list", { a: 1 }, /dets\.json: expected a list of detections/],
   ] as const) {
-    it(`refuses ${name}`, () => assertInputError(lvis(dets).run, pattern));
+    it(`refuses ${name}`, async () => assertInputError((await lvis(dets)).run, pattern));
   }
 
-  it("refuses ground truth whose ids do not resolve", () => {
+  it("refuses ground truth whose ids do not resolve", async () => {
     const gt = { ...groundTruth, images: [{ id: 1, neg_category_ids: [5], not_exhaustive_category_ids: [] }, groundTruth.images[1]] };
-    assertInputError(lvis(detections, [], gt).run, /gt\.json: images\[0\]\.neg_category_ids\[0\]: no category with id 5/);
+    assertInputError((await lvis(detections, [], gt)).run, /gt\.json: images\[0\]\.neg_category_ids\[0\]: no category with id 5/);
     const badFrequency = { ...groundTruth, categories: [{ id: 1, name: "cat", frequency: "x" }, groundTruth.categories[1]] };
-    assertInputError(lvis(detections, [], badFrequency).run, /gt\.json: categories\[0\]\.frequency: expected "r", "c" or "f"/);
+    assertInputError((await lvis(detections, [], badFrequency)).run, /gt\.json: categories\[0\]\.frequency: expected "r", "c" or "f"/);
   });
 
-  it("gives 0 AP, not a crash, for an empty detection list", () => {
-    const run = lvis([], ["--json", "-"]).run;
+  it("gives 0 AP, not a crash, for an empty detection list", async () => {
+    const run = (await lvis([], ["--json", "-"])).run;
     assert.equal(run.code, 0, run.stderr);
     assert.equal(JSON.parse(run.stdout).AP, 0);
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { assertInputError, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
+import { assertInputError, metricsOf, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
 
 function image(id: number, caption: string, extra: Record<string, unknown> = {}) {
   return { id, file_name: "COCO_train2014_000000000042.jpg", height: 480, width: 640, caption, tokens_negative: [[0, caption.length]], original_id: 42, data_source: "coco", dataset_name: "refcoco", ...extra };
@@ -18,17 +18,17 @@ function dataset(overrides: { images?: unknown[]; annotations?: unknown[] } = {}
   };
 }
 
-function merge(inputs: unknown[], extra: string[] = []) {
+async function merge(inputs: unknown[], extra: string[] = []) {
   const dir = tempDir();
   const files = inputs.map((content, i) => writeJson(dir, `in${i + 1}.json`, content));
   const out = join(dir, "mixed.json");
-  return { dir, out, run: runCli(["merge-annotations", ...files, "-o", out, ...extra]) };
+  return { dir, out, run: await runCli(["merge-annotations", ...files, "-o", out, ...extra]) };
 }
 
 
 describe("mdetr merge-annotations", () => {
-  it("combines the captions of one image and writes MDETR's layout", () => {
-    const { out, run } = merge([dataset()]);
+  it("combines the captions of one image and writes MDETR's layout", async () => {
+    const { out, run } = await merge([dataset()]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /merged 3 datapoints of 2 images into 2 datapoints/);
     const mixed = readJsonFile(out) as { images: Record<string, unknown>[]; annotations: Record<string, unknown>[]; categories: unknown[] };
@@ -45,19 +45,19 @@ describe("mdetr merge-annotations", () => {
     assert.deepEqual(mixed.categories, []);
   });
 
-  it("groups datapoints of one image across input files, coco images before vg ones", () => {
+  it("groups datapoints of one image across input files, coco images before vg ones", async () => {
     const first = dataset({ images: [image(3, "oak", { data_source: "vg", original_id: 7 })], annotations: [annotation(12, 3, [200, 200, 5, 5], [[0, 3]])] });
-    const { out, run } = merge([first, dataset()]);
+    const { out, run } = await merge([first, dataset()]);
     assert.equal(run.code, 0, run.stderr);
     const mixed = readJsonFile(out) as { images: Record<string, unknown>[] };
     // Equal degrees colour the later datapoint first, so it leads the combined caption.
     assert.deepEqual(mixed.images.map((i) => i["caption"]), ["a dog? the red car.", "tree. oak."]);
   });
 
-  it("drops --exclude images and reports the count; --stats - prints a table", () => {
+  it("drops --exclude images and reports the count; prints a statistics table", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, "exclude.txt"), "# evaluation images\nvg:7\n\n");
-    const { out, run } = merge([dataset()], ["--exclude", join(dir, "exclude.txt"), "--stats", "-"]);
+    const { out, run } = await merge([dataset()], ["--exclude", join(dir, "exclude.txt")]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /excluded 1 images \(1 datapoints\)/);
     assert.match(run.stdout, /datapoints out\s+1\n/);
@@ -65,19 +65,26 @@ describe("mdetr merge-annotations", () => {
     assert.equal((readJsonFile(out) as { images: unknown[] }).images.length, 1);
   });
 
-  it("--stats FILE writes JSON", () => {
+  it("--json FILE writes the statistics with meta, like every command; --json - instead of the table", async () => {
     const dir = tempDir();
-    const { run } = merge([dataset()], ["--stats", join(dir, "stats.json")]);
+    const { run } = await merge([dataset()], ["--json", join(dir, "stats.json"), "--max-chars", "200"]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(readJsonFile(join(dir, "stats.json")), {
+    const written = readJsonFile(join(dir, "stats.json")) as { meta: { command: string; options: Record<string, unknown>; inputs: { inputs: { path: string; sha256: string }[] } } };
+    assert.equal(written.meta.command, "merge-annotations");
+    assert.deepEqual(written.meta.options, { overlap: "giou", max_overlap: 0.5, max_chars: 200, mdetr_compat: false });
+    assert.match(written.meta.inputs.inputs[0]!.sha256, /^[0-9a-f]{64}$/);
+    const piped = await merge([dataset()], ["--json", "-"]);
+    assert.doesNotMatch(piped.run.stdout, /statistic\s+value/);
+    assert.deepEqual(metricsOf(JSON.parse(piped.run.stdout)), metricsOf(written));
+    assert.deepEqual(metricsOf(written), {
       images: 2, datapoints_in: 3, datapoints_out: 2,
       captions_per_datapoint: { mean: 1.5, max: 2 }, colour_histogram: { "1": 2 }, uncombined: 1, excluded: { images: 0, datapoints: 0 },
     });
   });
 
-  it("warns about conflicting image sizes and keeps the first", () => {
+  it("warns about conflicting image sizes and keeps the first", async () => {
     const images = [image(1, "the red car"), image(2, "a dog?", { height: 100 }), image(3, "tree", { data_source: "vg", original_id: 7 })];
-    const { out, run } = merge([dataset({ images })]);
+    const { out, run } = await merge([dataset({ images })]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /warning: 1 images have datapoints with different sizes \(coco:42: 640x480 and 640x100\); the first size was kept/);
     assert.equal((readJsonFile(out) as { images: Record<string, unknown>[] }).images[0]!["height"], 480);
@@ -96,29 +103,29 @@ describe("mdetr merge-annotations", () => {
       ["1e400 as an area", '{"images": [], "annotations": [{"image_id": 1, "bbox": [0,0,1,1], "area": 1e400, "iscrowd": 0, "category_id": 1, "tokens_positive": []}]}', /annotations\[0\]\.area: expected a finite number, got a number out of range/],
     ];
     for (const [name, input, pattern] of cases) {
-      it(name, () => {
-        const { dir, out, run } = merge([input]);
+      it(name, async () => {
+        const { dir, out, run } = await merge([input]);
         assertInputError(run, pattern);
         assert.equal(existsSync(out), false);
         assert.deepEqual(readdirSync(dir).sort(), ["in1.json"]);
       });
     }
 
-    it("a malformed --exclude line", () => {
+    it("a malformed --exclude line", async () => {
       const dir = tempDir();
       writeFileSync(join(dir, "exclude.txt"), "coco:1\nflickr 3\n");
-      assertInputError(merge([dataset()], ["--exclude", join(dir, "exclude.txt")]).run, /exclude\.txt: line 2: expected data_source:original_id/);
+      assertInputError((await merge([dataset()], ["--exclude", join(dir, "exclude.txt")])).run, /exclude\.txt: line 2: expected data_source:original_id/);
     });
   });
 
-  it("refuses --mdetr-compat with --overlap giou (usage, exit 2)", () => {
-    const { run } = merge([dataset()], ["--mdetr-compat", "--overlap", "giou"]);
+  it("refuses --mdetr-compat with --overlap giou (usage, exit 2)", async () => {
+    const { run } = await merge([dataset()], ["--mdetr-compat", "--overlap", "giou"]);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /--mdetr-compat measures overlap by IoU/);
   });
 
-  it("--help explains both modes with examples", () => {
-    const run = runCli(["merge-annotations", "--help"]);
+  it("--help explains both modes with examples", async () => {
+    const run = await runCli(["merge-annotations", "--help"]);
     assert.equal(run.code, 0);
     assert.match(run.stdout, /--mdetr-compat\s+exactly MDETR's released script/);
     assert.match(run.stdout, /Examples:\n\s+\$ mdetr merge-annotations/);

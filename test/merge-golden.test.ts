@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { goldenCases, readJsonFile, runCli, tempDir } from "./helpers.js";
+import { enginesOf, GOLDEN_READINGS, goldenCases, readingEnv, readingName, readJsonFile, runCli, tempDir } from "./helpers.js";
 
 interface MixedDataset {
   images: Record<string, unknown>[];
@@ -44,20 +44,24 @@ function structuralDifferences(expected: MixedDataset, actual: MixedDataset): st
 describe("merge-annotations matches MDETR's script on the golden cases", () => {
   const cases = goldenCases("merge");
   for (const golden of cases) {
-    for (const engine of ["parse", "split", "stream"] as const) {
-      it(`${golden.name} (${engine} engine)`, () => {
-        const out = join(tempDir(), "mixed.json");
-        const run = runCli(golden.argv.map((a) => a.replace("{out}", out)), { cwd: golden.dir, env: { MDETR_JSON_ENGINE: engine } });
+    for (const reading of GOLDEN_READINGS) {
+      it(`${golden.name} (${readingName(reading)})`, async () => {
+        const dir = tempDir();
+        const out = join(dir, "mixed.json");
+        const stats = join(dir, "stats.json");
+        const argv = [...golden.argv.map((a) => a.replace("{out}", out)), "--json", stats];
+        const run = await runCli(argv, { cwd: golden.dir, env: readingEnv(reading) });
         assert.equal(run.code, 0, run.stderr);
         assert.deepEqual(structuralDifferences(golden.expected as MixedDataset, readJsonFile(out) as MixedDataset), []);
+        assert.deepEqual(new Set(enginesOf(readJsonFile(stats))), new Set([reading.engine]));
       });
     }
   }
 
-  it("the comparison notices the other mode's output", () => {
+  it("the comparison notices the other mode's output", async () => {
     const compat = cases.find((c) => c.name === "two_files_compat")!;
     const out = join(tempDir(), "mixed.json");
-    const run = runCli(["merge-annotations", "in1.json", "in2.json", "-o", out], { cwd: compat.dir });
+    const run = await runCli(["merge-annotations", "in1.json", "in2.json", "-o", out], { cwd: compat.dir });
     assert.equal(run.code, 0, run.stderr);
     assert.notDeepEqual(structuralDifferences(compat.expected as MixedDataset, readJsonFile(out) as MixedDataset), []);
   });

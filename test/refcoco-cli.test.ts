@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { assertInputError, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";
+import { assertInputError, metricsOf, readJsonFile, repoRoot, runCli, tempDir, writeJson } from "./helpers.js";
 
 /** Two expressions in two datasets; expression 1's target is [10, 10, 50, 50] (xyxy). */
 const baseAnnotations: Record<string, unknown>[] = [
@@ -31,73 +32,92 @@ const listPredictions = [
 ];
 const expected = { refcoco: { "P@1": 1, "P@5": 1, "P@10": 1, count: 1 }, refcocog: { "P@1": 0, "P@5": 1, "P@10": 1, count: 1 } };
 
-function evalRun(predictions: unknown, extra: string[] = [], ann: unknown = annotations()) {
+async function evalRun(predictions: unknown, extra: string[] = [], ann: unknown = annotations()) {
   const dir = tempDir();
   const annFile = writeJson(dir, "ann.json", ann);
   const predFile = writeJson(dir, "pred.json", predictions);
-  return { dir, run: runCli(["eval", "refcoco", "--annotations", annFile, "--predictions", predFile, ...extra]) };
+  return { dir, run: await runCli(["eval", "refcoco", "--annotations", annFile, "--predictions", predFile, ...extra]) };
 }
 
 
 describe("mdetr eval refcoco", () => {
-  it("reads MDETR dict predictions and prints a table", () => {
-    const { run } = evalRun(dictPredictions);
+  it("reads MDETR dict predictions and prints a table", async () => {
+    const { run } = await evalRun(dictPredictions);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /refcoco\s+100\.00\s+100\.00\s+100\.00\s+1/);
     assert.match(run.stdout, /refcocog\s+0\.00\s+100\.00\s+100\.00\s+1/);
   });
 
-  it("reads COCO results lists (interleaved images) with the same numbers, JSON to stdout with --json -", () => {
-    const { run } = evalRun(listPredictions, ["--json", "-"]);
+  it("reads COCO results lists (interleaved images) with the same numbers, JSON to stdout with --json -", async () => {
+    const { run } = await evalRun(listPredictions, ["--json", "-"]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), expected);
+    assert.deepEqual(metricsOf(JSON.parse(run.stdout)), expected);
   });
 
-  it("writes --json FILE atomically and leaves no temporary file", () => {
-    const { dir } = evalRun(dictPredictions);
+  it("--json carries meta: version, command, protocol, every setting, and each input's size and SHA-256", async () => {
+    const { dir, run } = await evalRun(dictPredictions, ["--json", "-", "--match", "giou", "--k", "5,1"]);
+    assert.equal(run.code, 0, run.stderr);
+    const { meta } = JSON.parse(run.stdout) as { meta: Record<string, unknown> & { inputs: Record<string, { path: string; bytes: number; sha256: string }> } };
+    const version = (readJsonFile(join(repoRoot, "package.json")) as { version: string }).version;
+    assert.deepEqual({ ...meta, inputs: undefined }, {
+      tool: "mdetr",
+      version,
+      command: "eval refcoco",
+      protocol: "Precision@k, a hit when GIoU >= 0.5 (MDETR's RefExpEvaluator, datasets/refexp.py)",
+      options: { match: "giou", iou_threshold: 0.5, k: [1, 5], allow_missing: false, prediction_format: "mdetr-dict" },
+      inputs: undefined,
+    });
+    for (const [role, name] of [["annotations", "ann.json"], ["predictions", "pred.json"]] as const) {
+      const bytes = readFileSync(join(dir, name));
+      assert.deepEqual(meta.inputs[role], { path: join(dir, name), bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), reader: "split" });
+    }
+  });
+
+  it("writes --json FILE atomically and leaves no temporary file", async () => {
+    const { dir } = await evalRun(dictPredictions);
     const dir2 = tempDir();
     const target = join(dir2, "results.json");
-    const second = runCli(["eval", "refcoco", "--annotations", join(dir, "ann.json"), "--predictions", join(dir, "pred.json"), "--json", target]);
+    const second = await runCli(["eval", "refcoco", "--annotations", join(dir, "ann.json"), "--predictions", join(dir, "pred.json"), "--json", target]);
     assert.equal(second.code, 0, second.stderr);
-    assert.deepEqual(readJsonFile(target), expected);
+    assert.deepEqual(metricsOf(readJsonFile(target)), expected);
     assert.deepEqual(readdirSync(dir2), ["results.json"]);
   });
 
-  it("buckets annotations without dataset_name under the file's name", () => {
+  it("buckets annotations without dataset_name under the file's name", async () => {
     const plain = annotations();
     for (const image of plain.images as Record<string, unknown>[]) delete image["dataset_name"];
-    const { run } = evalRun(dictPredictions, ["--json", "-"], plain);
+    const { run } = await evalRun(dictPredictions, ["--json", "-"], plain);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), { ann: { "P@1": 0.5, "P@5": 1, "P@10": 1, count: 2 } });
+    assert.deepEqual(metricsOf(JSON.parse(run.stdout)), { ann: { "P@1": 0.5, "P@5": 1, "P@10": 1, count: 2 } });
   });
 
-  it("fails on expressions without predictions, naming how many and which", () => {
-    assertInputError(evalRun({ "1": dictPredictions["1"] }).run, /pred\.json: no predictions for 1 of 2 expressions \(image ids 2\); pass --allow-missing/);
-    assertInputError(evalRun([]).run, /no predictions for 2 of 2 expressions \(image ids 1, 2\)/);
+  it("fails on expressions without predictions, naming how many and which", async () => {
+    assertInputError((await evalRun({ "1": dictPredictions["1"] })).run, /pred\.json: no predictions for 1 of 2 expressions \(image ids 2\); pass --allow-missing/);
+    assertInputError((await evalRun([])).run, /no predictions for 2 of 2 expressions \(image ids 1, 2\)/);
   });
 
-  it("counts them as misses with --allow-missing and says so", () => {
-    const { run } = evalRun({ "1": dictPredictions["1"] }, ["--allow-missing", "--json", "-"]);
+  it("counts them as misses with --allow-missing and says so", async () => {
+    const { run } = await evalRun({ "1": dictPredictions["1"] }, ["--allow-missing", "--json", "-"]);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout).refcocog, { "P@1": 0, "P@5": 0, "P@10": 0, count: 1 });
     assert.match(run.stderr, /1 expressions have no predictions and count as misses/);
   });
 
-  it("warns about predictions for unknown image ids and ignores them", () => {
-    const { run } = evalRun({ ...dictPredictions, "99": { boxes: [[0, 0, 1, 1]], scores: [1] } }, ["--json", "-"]);
+  it("warns about predictions for unknown image ids and ignores them", async () => {
+    const { run } = await evalRun({ ...dictPredictions, "99": { boxes: [[0, 0, 1, 1]], scores: [1] } }, ["--json", "-"]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), expected);
+    assert.deepEqual(metricsOf(JSON.parse(run.stdout)), expected);
     assert.match(run.stderr, /warning: .*pred\.json: 1 predictions name image ids not in .*ann\.json \(99\); ignored/);
   });
 
-  it("checks x2 >= x1 in float32, as the reference's assertion does", () => {
+  it("checks x2 >= x1 in float32, as the reference's assertion does", async () => {
     // 1.00000001 and 1 are the same float32: a zero-width box, not an inverted one.
-    const { run } = evalRun({ ...dictPredictions, "2": { boxes: [[1.00000001, 0, 1, 1]], scores: [0.5] } }, ["--json", "-"]);
+    const { run } = await evalRun({ ...dictPredictions, "2": { boxes: [[1.00000001, 0, 1, 1]], scores: [0.5] } }, ["--json", "-"]);
     assert.equal(run.code, 0, run.stderr);
   });
 
-  it("counts an empty box list as a miss, not as missing", () => {
-    const { run } = evalRun({ ...dictPredictions, "2": { boxes: [], scores: [] } }, ["--json", "-"]);
+  it("counts an empty box list as a miss, not as missing", async () => {
+    const { run } = await evalRun({ ...dictPredictions, "2": { boxes: [], scores: [] } }, ["--json", "-"]);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout).refcocog, { "P@1": 0, "P@5": 0, "P@10": 0, count: 1 });
   });
@@ -123,14 +143,14 @@ describe("mdetr eval refcoco", () => {
       ["images that is not an array", dictPredictions, /ann\.json: images: expected an array, got an object/, { images: {}, annotations: [] }],
     ];
     for (const [name, predictions, pattern, ann] of cases) {
-      it(name, () => assertInputError(evalRun(predictions, [], ann ?? annotations()).run, pattern));
+      it(name, async () => assertInputError((await evalRun(predictions, [], ann ?? annotations())).run, pattern));
     }
 
-    it("invalid UTF-8 in the annotations", () => {
-      const { dir } = evalRun(dictPredictions);
+    it("invalid UTF-8 in the annotations", async () => {
+      const { dir } = await evalRun(dictPredictions);
       // {"\xc3(":1}: 0xc3 starts a two-byte sequence that "(" does not continue.
       const bad = writeJson(dir, "bad.json", Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]));
-      assertInputError(runCli(["eval", "refcoco", "--annotations", bad, "--predictions", join(dir, "pred.json")]), /bad\.json: not valid UTF-8/);
+      assertInputError(await runCli(["eval", "refcoco", "--annotations", bad, "--predictions", join(dir, "pred.json")]), /bad\.json: not valid UTF-8/);
     });
   });
 
@@ -141,56 +161,56 @@ describe("mdetr eval refcoco", () => {
       ["--iou-threshold 2", ["--iou-threshold", "2"], /--iou-threshold: expected a number from 0 to 1/],
       ["an unknown option", ["--frobnicate"], /unknown option '--frobnicate'/],
     ] as const) {
-      it(name, () => {
-        const { run } = evalRun(dictPredictions, [...extra]);
+      it(name, async () => {
+        const { run } = await evalRun(dictPredictions, [...extra]);
         assert.equal(run.code, 2, run.stderr);
         assert.match(run.stderr, pattern);
       });
     }
 
-    it("an output folder that does not exist, before any work", () => {
-      const { run } = evalRun(dictPredictions, ["--json", "/nonexistent-folder/out.json"]);
+    it("an output folder that does not exist, before any work", async () => {
+      const { run } = await evalRun(dictPredictions, ["--json", "/nonexistent-folder/out.json"]);
       assert.equal(run.code, 2);
       assert.match(run.stderr, /--json \/nonexistent-folder\/out\.json: cannot write into \/nonexistent-folder \(ENOENT\)/);
       assert.equal(run.stdout, "");
     });
 
-    it("a folder as input or as --json target", () => {
-      const { dir } = evalRun(dictPredictions);
-      const folderInput = runCli(["eval", "refcoco", "--annotations", dir, "--predictions", join(dir, "pred.json")]);
+    it("a folder as input or as --json target", async () => {
+      const { dir } = await evalRun(dictPredictions);
+      const folderInput = await runCli(["eval", "refcoco", "--annotations", dir, "--predictions", join(dir, "pred.json")]);
       assert.equal(folderInput.code, 2);
       assert.match(folderInput.stderr, /: not a file/);
-      const folderOutput = runCli(["eval", "refcoco", "--annotations", join(dir, "ann.json"), "--predictions", join(dir, "pred.json"), "--json", dir]);
+      const folderOutput = await runCli(["eval", "refcoco", "--annotations", join(dir, "ann.json"), "--predictions", join(dir, "pred.json"), "--json", dir]);
       assert.equal(folderOutput.code, 2);
       assert.match(folderOutput.stderr, /--json .*: is a folder; give a file name/);
     });
 
-    it("a missing predictions file", () => {
-      const run = runCli(["eval", "refcoco", "--annotations", "nope.json", "--predictions", "nope.json"]);
+    it("a missing predictions file", async () => {
+      const run = await runCli(["eval", "refcoco", "--annotations", "nope.json", "--predictions", "nope.json"]);
       assert.equal(run.code, 2);
       assert.match(run.stderr, /nope\.json: cannot read: ENOENT/);
     });
 
-    it("shows the stack with --verbose", () => {
-      const run = runCli(["--verbose", "eval", "refcoco", "--annotations", "nope.json", "--predictions", "nope.json"]);
+    it("shows the stack with --verbose", async () => {
+      const run = await runCli(["--verbose", "eval", "refcoco", "--annotations", "nope.json", "--predictions", "nope.json"]);
       assert.equal(run.code, 2);
       assert.match(run.stderr, /\n\s+at /);
     });
   });
 
-  it("--help explains the two match modes and shows examples", () => {
-    const run = runCli(["eval", "refcoco", "--help"]);
+  it("--help explains the two match modes and shows examples", async () => {
+    const run = await runCli(["eval", "refcoco", "--help"]);
     assert.equal(run.code, 0);
     assert.match(run.stdout, /--match giou\s+generalized IoU/);
     assert.match(run.stdout, /Examples:\n\s+\$ mdetr eval refcoco/);
   });
 
-  it("leaves no output file when the run fails", () => {
+  it("leaves no output file when the run fails", async () => {
     const dir = tempDir();
     const target = join(dir, "out.json");
     const annFile = writeJson(dir, "ann.json", annotations());
     const predFile = writeJson(dir, "pred.json", "[");
-    const run = runCli(["eval", "refcoco", "--annotations", annFile, "--predictions", predFile, "--json", target]);
+    const run = await runCli(["eval", "refcoco", "--annotations", annFile, "--predictions", predFile, "--json", target]);
     assert.equal(run.code, 2);
     assert.equal(existsSync(target), false);
   });

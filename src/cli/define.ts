@@ -48,6 +48,10 @@ export const option = {
   optional(flags: string, description: string, extra: Common = {}): OptionSpec<string | undefined> {
     return { flags, description, role: extra.role ?? "setting", required: false, parse: text };
   },
+  /** A string with a default, checked by the command (when its rule depends on other options). */
+  text(flags: string, description: string, defaultText: string, extra: Common = {}): OptionSpec<string> {
+    return { flags, description, role: extra.role ?? "setting", required: false, defaultText, parse: (raw) => String(raw) };
+  },
   /** An on/off switch. */
   flag(flags: string, description: string, extra: Common = {}): OptionSpec<boolean> {
     return { flags, description, role: extra.role ?? "setting", required: false, parse: (raw) => raw === true };

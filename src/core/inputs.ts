@@ -11,6 +11,8 @@ export interface InputRecord {
   sha256: string;
   /** For a folder: how many of its files were read (in a fixed order, hashed name and content). */
   files?: number;
+  /** For JSON: the engine that read it (split, stream or parse). */
+  reader?: string;
 }
 
 /** A SHA-256 fed chunk by chunk while a file is read. */

@@ -69,7 +69,7 @@ export async function readJson(file: string, select: Record<string, JsonVisitor>
     if (engine === "parse") result = await parseWhole(file, selectors, hash);
     else if (engine === "split" && selectors.every((s) => s.segments.length <= 1)) result = await parseSplit(file, selectors, hash, settings.batchBytes);
     else result = { containers: await parseStreaming(file, selectors, hash), engine: "stream" };
-    settings.inputs?.record({ path: file, ...hash.digest() });
+    settings.inputs?.record({ path: file, ...hash.digest(), reader: result.engine });
     return result;
   } catch (error) {
     if (error instanceof RepeatedKey) throw new InputError(file, error.where || undefined, error.message);

@@ -1,8 +1,8 @@
 /** `mdetr eval refcoco`: RefCOCO/RefCOCO+/RefCOCOg precision@k, as MDETR's RefExpEvaluator. */
-import { UsageError } from "../../core/errors.js";
 import { formatTable, percent } from "../../core/table.js";
 import { evalRefcoco, type EvalRefcocoReport } from "../../evaluation/refcoco.js";
 import { defineCommand, option } from "../define.js";
+import { parseNumberIn } from "../options.js";
 
 export function refcocoJson(report: EvalRefcocoReport): Record<string, Record<string, number>> {
   return Object.fromEntries(
@@ -47,19 +47,20 @@ export const evalRefcocoCommand = defineCommand({
     annotations: option.required("--annotations <file>", "MDETR fine-tuning annotations (finetune_refcoco_testA.json, ...)", { role: "input" }),
     predictions: option.required("--predictions <file>", "predictions: COCO results list or MDETR dict", { role: "input" }),
     match: option.choice("--match <kind>", "box match: iou or giou (see below)", ["iou", "giou"], "iou"),
-    iouThreshold: option.number("--iou-threshold <t>", "a box matches at overlap >= t (GIoU may be negative)", { default: 0.5, min: -1, max: 1 }),
+    // Its range depends on --match (a GIoU can be negative), so run() parses it.
+    iouThreshold: option.text("--iou-threshold <t>", "a box matches at overlap >= t (from 0 to 1; with giou from -1)", "0.5"),
     k: option.ranks("--k <list>", "ranks to report, comma-separated", "1,5,10"),
     allowMissing: option.flag("--allow-missing", "count expressions without predictions as misses instead of failing"),
   },
   help: HELP,
   async run(options, _args, context) {
-    if (options.match === "iou" && options.iouThreshold < 0) throw new UsageError(`--iou-threshold: expected a number from 0 to 1 with --match iou, got ${options.iouThreshold}`);
-    const report = await evalRefcoco(options, context);
+    const iouThreshold = parseNumberIn("--iou-threshold", options.iouThreshold, options.match === "giou" ? -1 : 0, 1);
+    const report = await evalRefcoco({ ...options, iouThreshold }, context);
     return {
       table: refcocoTable(report),
       json: refcocoJson(report),
       protocol: refcocoProtocol(report),
-      settings: { prediction_format: report.predictionFormat },
+      settings: { iou_threshold: iouThreshold, prediction_format: report.predictionFormat },
     };
   },
 });
