@@ -84,6 +84,6 @@ export const mergeAnnotationsCommand = defineCommand({
     const { stats } = report;
     context.log.info(`merged ${stats.datapointsIn} datapoints of ${stats.images} images into ${stats.datapointsOut} datapoints: ${options.output}`);
     if (report.excluded.datapoints > 0) context.log.info(`excluded ${report.excluded.images} images (${report.excluded.datapoints} datapoints)`);
-    return { table: statsTable(report), json: statsJson(report), protocol: mergeProtocol(report), settings: { overlap } };
+    return { table: `${mergeProtocol(report)}\n${statsTable(report)}`, json: statsJson(report), protocol: mergeProtocol(report), settings: { overlap } };
   },
 });
