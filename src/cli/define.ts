@@ -4,8 +4,7 @@
  * prints (table, `--json`) with a `meta` block naming every option that decided the numbers.
  * Modelled on unjs/citty (definitions as data) and changesets (commands return data; one exit).
  */
-import type { InputLog } from "../core/inputs.js";
-import type { Logger, TextSink } from "../core/log.js";
+import type { TextSink } from "../core/log.js";
 import type { RunContext } from "../json/run-context.js";
 import { parseChoice, parseKList, parseNumberIn, parsePhraseList, parseWholeNumber } from "./options.js";
 
@@ -88,10 +87,10 @@ export const option = {
 
 /** Everything a command's `run` gets besides its options. */
 export interface CommandContext extends RunContext {
-  read: RunContext["read"] & { inputs: InputLog };
   /** Where streamed results go (`--out -`, per-image lines); tables are returned, not written. */
   stdout: TextSink;
-  log: Logger;
+  /** `--json`'s target: `-` means stdout belongs to the JSON. */
+  jsonTarget: string | undefined;
   verbose: boolean;
 }
 

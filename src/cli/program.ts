@@ -66,15 +66,15 @@ function attachCommand(parent: Command, name: string, definition: CommandDefinit
       if (spec.role === "output") await checkOutputTarget(spec.flags.replace(/^-\w, /, "").split(" ")[0]!, values[key] as string | undefined);
     }
     const inputs = new InputLog();
-    const log = streamLogger(io.stderr, info.verbose);
+    const jsonTarget = values["json"] as string | undefined;
     const result = await definition.run(values as never, args, {
-      log,
+      log: streamLogger(io.stderr, info.verbose),
       progress: progressBars(io.stderr),
       read: { ...jsonSettings(io.env), inputs },
       stdout: io.stdout,
+      jsonTarget,
       verbose: info.verbose,
     });
-    const jsonTarget = values["json"] as string | undefined;
     const meta = buildMeta({ definition, specs, values, args, inputs, result, version: info.version });
     await emitResult(result, meta, jsonTarget, io.stdout);
   });
