@@ -9,8 +9,8 @@ import type { ImageOutputs } from "./postprocess.js";
 import type { ModelSession } from "./session.js";
 import type { EncodedPrompt } from "./tokenizer.js";
 
-const MEAN = [0.485, 0.456, 0.406];
-const STD = [0.229, 0.224, 0.225];
+export const MEAN: readonly number[] = [0.485, 0.456, 0.406];
+export const STD: readonly number[] = [0.229, 0.224, 0.225];
 /** (v / 255 - mean) / std for each byte value and channel, computed once. */
 const NORMALISED = MEAN.map((mean, c) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - mean) / STD[c]!));
 

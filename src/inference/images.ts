@@ -13,6 +13,13 @@ import { roundHalfEven } from "../compat/python.js";
 
 export const IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"] as const;
 
+/** MDETR's evaluation resize: the shorter side to 800, the longer at most 1333. */
+export const SHORT_SIDE = 800;
+export const MAX_SIZE = 1333;
+
+/** How images are prepared, in words and numbers, for the header of the outputs. */
+export const IMAGE_PREPARATION = { short_side: SHORT_SIDE, max_size: MAX_SIZE, resize: "bilinear", exif: "applied" } as const;
+
 /** Image paths under `root`, relative to it, sorted so that runs are deterministic. */
 export async function findImages(root: string, recursive: boolean): Promise<string[]> {
   const pattern = `${recursive ? "**/" : ""}*.{${IMAGE_EXTENSIONS.join(",")}}`;
@@ -24,7 +31,7 @@ export async function findImages(root: string, recursive: boolean): Promise<stri
  * `get_size_with_aspect_ratio` of MDETR's datasets/transforms.py: (height, width) after resizing.
  * Python's round() rounds half to even, so 2666x333 becomes 1328x166, not 1337x167.
  */
-export function detrSize(width: number, height: number, size = 800, maxSize = 1333): { width: number; height: number } {
+export function detrSize(width: number, height: number, size = SHORT_SIDE, maxSize = MAX_SIZE): { width: number; height: number } {
   let target = size;
   const shorter = Math.min(width, height);
   const longer = Math.max(width, height);
@@ -68,7 +75,7 @@ export function decodeBmpRgb(bytes: Buffer): { rgb: Uint8Array; width: number; h
 }
 
 /** Throws (with sharp's or the BMP decoder's reason) when the file is not a readable image. */
-export async function prepareImage(path: string, shortSide = 800, maxSize = 1333): Promise<PreparedImage> {
+export async function prepareImage(path: string, shortSide = SHORT_SIDE, maxSize = MAX_SIZE): Promise<PreparedImage> {
   let source: Sharp;
   let width: number;
   let height: number;

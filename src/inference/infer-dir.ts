@@ -4,11 +4,13 @@
  * not pay for sharp, onnxruntime and the tokenizer at start-up.
  */
 import { join } from "node:path";
-import { InputError } from "../core/errors.js";
-import { findImages } from "./images.js";
-import { filesAlreadyDone, JsonlWriter, readRecords, writeCocoResults, type CocoDetection, type CocoImage } from "../formats/infer/jsonl.js";
+import { InputError, UsageError } from "../core/errors.js";
+import type { InputLog } from "../core/inputs.js";
+import { findImages, IMAGE_EXTENSIONS, IMAGE_PREPARATION } from "./images.js";
+import { cutTornLine, JsonlWriter, readInferJsonl, settingsDifferences, writeCocoResults, type CocoDetection, type CocoImage, type InferHeader } from "../formats/infer/jsonl.js";
 import type { TextSink } from "../core/log.js";
 import type { RunContext } from "../json/run-context.js";
+import { MEAN, STD } from "./batch.js";
 import { drawDetections } from "./draw.js";
 import type { Scoring } from "./postprocess.js";
 import { phrasePrompt, readQueries } from "./prompts.js";
@@ -33,6 +35,8 @@ export interface InferDirOptions {
   recursive: boolean;
   strict: boolean;
   verbose: boolean;
+  /** mdetr's version, for the header of --out. */
+  version: string;
 }
 
 export interface InferDirReport {
@@ -45,41 +49,85 @@ export interface InferDirReport {
   times: StageTimes;
 }
 
-async function buildJobs(options: InferDirOptions, encode: (text: string) => Promise<EncodedPrompt>): Promise<ImageJob[]> {
+/** The jobs, and the prompt as the header of --out records it. */
+async function buildJobs(options: InferDirOptions, encode: (text: string) => Promise<EncodedPrompt>, inputs: InputLog): Promise<{ jobs: ImageJob[]; prompt: Record<string, unknown> }> {
   if ("queries" in options.prompt) {
-    const queries = await readQueries(options.prompt.queries, options.root);
+    const path = options.prompt.queries;
+    const { prompts, sha256 } = await readQueries(path, options.root, inputs);
     const jobs: ImageJob[] = [];
-    for (const [file, text] of [...queries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) jobs.push({ file, prompt: await encode(text) });
-    return jobs;
+    for (const [file, text] of [...prompts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) jobs.push({ file, prompt: await encode(text) });
+    return { jobs, prompt: { mode: "queries", queries: { path, sha256 } } };
   }
   const files = await findImages(options.root, options.recursive);
+  if (files.length === 0) throw new UsageError(`${options.root}: no images (${IMAGE_EXTENSIONS.join(", ")})${options.recursive ? "" : "; --recursive looks in subfolders"}`);
   if ("text" in options.prompt) {
     const prompt = await encode(options.prompt.text);
-    return files.map((file) => ({ file, prompt }));
+    return { jobs: files.map((file) => ({ file, prompt })), prompt: { mode: "text", text: options.prompt.text } };
   }
   const { text, phrases } = phrasePrompt(options.prompt.phrases);
   const prompt = await encode(text);
-  return files.map((file) => ({ file, prompt, phrases }));
+  return { jobs: files.map((file) => ({ file, prompt, phrases })), prompt: { mode: "phrases", phrases: options.prompt.phrases } };
 }
 
-export async function inferDir(options: InferDirOptions, { log, progress: progressBar, stdout }: RunContext & { stdout: TextSink }): Promise<InferDirReport> {
-  const tokenizer = await loadTokenizer(options.tokenizer);
-  const model = await openModel(options.model, options.device, options.verbose);
-  const scoring = options.scoring ?? model.defaultScoring;
+/**
+ * What --resume continues: the files an earlier run of the same settings wrote, or a fresh start
+ * (no file, or nothing in it). A file without a header or with other settings is refused, and left
+ * as it is; a damaged line is an InputError; a torn last line is cut off.
+ */
+async function resumeFrom(path: string, header: InferHeader): Promise<{ done: Set<string>; fresh: boolean }> {
+  const earlier = await readInferJsonl(path);
+  if (earlier === undefined || (earlier.header === undefined && earlier.records.length === 0)) return { done: new Set(), fresh: true };
+  const restart = "(use another --out, or drop --resume to start over)";
+  if (earlier.header === undefined) throw new UsageError(`--resume: ${path} has no header line with its settings (written by an older mdetr) ${restart}`);
+  const differences = settingsDifferences(earlier.header.settings, header.settings);
+  if (differences.length > 0) throw new UsageError(`--resume: ${path} was made with other settings: ${differences.join("; ")} ${restart}`);
+  await cutTornLine(path, earlier);
+  return { done: new Set(earlier.records.map((r) => r.file)), fresh: false };
+}
+
+export async function inferDir(options: InferDirOptions, { log, progress: progressBar, read, stdout }: RunContext & { stdout: TextSink }): Promise<InferDirReport> {
+  // Each input file is read once: hashed (for --json's meta and the header) from the bytes used.
+  const tokenizer = await loadTokenizer(options.tokenizer, read.inputs);
   const cache = new Map<string, Promise<EncodedPrompt>>();
   const encode = (text: string) => cache.get(text) ?? cache.set(text, tokenizer.encode(text)).get(text)!;
-  let jobs = await buildJobs(options, encode);
+  const built = await buildJobs(options, encode, read.inputs);
+  let jobs = built.jobs;
+  const model = await openModel(options.model, options.device, options.verbose, read.inputs);
+  const scoring = options.scoring ?? model.defaultScoring;
   for (const job of jobs) checkPromptLength(job.prompt, model, scoring, "queries" in options.prompt ? `the query for ${job.file}` : "the prompt");
+
+  // What decides the numbers (not the device or the batch size, which do not change them).
+  const header: InferHeader = {
+    tool: "mdetr",
+    version: options.version,
+    command: "infer dir",
+    settings: {
+      model: { path: options.model, sha256: model.sha256 },
+      tokenizer: { path: options.tokenizer, sha256: tokenizer.sha256 },
+      prompt: built.prompt,
+      threshold: options.threshold,
+      token_threshold: options.tokenThreshold,
+      scoring,
+      preprocessing: { ...IMAGE_PREPARATION, mean: [...MEAN], std: [...STD] },
+      recursive: options.recursive,
+    },
+  };
+  const toFile = options.out !== undefined && options.out !== "-";
+  let fresh = true;
+  let done = new Set<string>();
+  if (options.resume && toFile) ({ done, fresh } = await resumeFrom(options.out!, header));
+  // After every refusal, so that a refusal is the only line on stderr.
   log.info(deviceLine(model));
   for (const reason of model.unavailable) log.debug(`  ${reason}`);
-
-  const done = options.resume && options.out ? await filesAlreadyDone(options.out) : new Set<string>();
   const total = jobs.length;
   jobs = jobs.filter((job) => !done.has(job.file));
   if (done.size > 0) log.info(`--resume: ${total - jobs.length} images already in ${options.out}`);
 
-  if (total === 0) log.warn(`no images to run on in ${options.root}${options.recursive ? "" : " (--recursive looks in subfolders)"}`);
-  const writer = options.out && options.out !== "-" ? await JsonlWriter.open(options.out, options.resume) : undefined;
+  const writer = toFile ? await JsonlWriter.open(options.out!, !fresh) : undefined;
+  if (fresh) {
+    if (writer) await writer.write({ header });
+    else if (options.out === "-") stdout.write(`${JSON.stringify({ header })}\n`);
+  }
   const results: ImageResult[] = [];
   const categories = "phrases" in options.prompt ? options.prompt.phrases : ["object"];
   const report: InferDirReport = { images: 0, resumed: total - jobs.length, unreadable: [], detections: 0, device: model.device, scoring, times: { decode: 0, preprocess: 0, model: 0, postprocess: 0 } };
@@ -110,7 +158,7 @@ export async function inferDir(options: InferDirOptions, { log, progress: progre
   for (const { file, error } of report.unreadable) log.warn(`${join(options.root, file)}: skipped: ${error}`);
   if (options.coco) {
     // From the whole JSONL when there is one, so that a --resume run covers the earlier images too.
-    const all = writer ? ((await readRecords(options.out!)) as unknown as ImageResult[]) : results;
+    const all: readonly ImageResult[] = writer ? ((await readInferJsonl(options.out!))?.records ?? []) : results;
     const { images, detections } = cocoResults(all, categories);
     await writeCocoResults(options.coco, images, detections, categories.map((name, i) => ({ id: i + 1, name })));
   }

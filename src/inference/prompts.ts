@@ -2,12 +2,14 @@
  * What each image is asked: one --text for all, GLIP-style --phrases, or per-image --queries from
  * a CSV with header `image,text` (an image path relative to the folder, or a glob).
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import { parse } from "csv-parse/sync";
 import fg from "fast-glob";
 import { InputError, UsageError } from "../core/errors.js";
+import { InputLog } from "../core/inputs.js";
 import { codePointLength } from "../compat/python.js";
 import { IMAGE_EXTENSIONS } from "./images.js";
 
@@ -35,20 +37,31 @@ export function phrasePrompt(list: readonly string[]): PhrasePrompt {
   return { text, phrases };
 }
 
-/** image path (relative to the folder) -> text, in the CSV's order; later rows win. */
-export async function readQueries(csvFile: string, imagesRoot: string): Promise<Map<string, string>> {
-  let text: string;
+export interface Queries {
+  /** image path (relative to the folder) -> text, in the CSV's order; later rows win. */
+  prompts: Map<string, string>;
+  /** Of the CSV's bytes, the ones parsed. */
+  sha256: string;
+}
+
+/** Reads the CSV once: hashed into `inputs` (under `csvFile`) and parsed from the same bytes. */
+export async function readQueries(csvFile: string, imagesRoot: string, inputs: InputLog = new InputLog()): Promise<Queries> {
+  let bytes: Buffer;
   try {
-    text = await readFile(csvFile, "utf8");
+    bytes = await readFile(csvFile);
   } catch (error) {
     throw new UsageError(`--queries ${csvFile}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  inputs.record({ path: csvFile, bytes: bytes.length, sha256 });
+  const text = bytes.toString("utf8");
   let rows: Record<string, string>[];
   try {
     rows = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
   } catch (error) {
     throw new InputError(csvFile, undefined, `not a valid CSV: ${(error as Error).message}`);
   }
+  if (rows.length === 0) throw new InputError(csvFile, undefined, "no queries: expected a header image,text and a row for each image (or glob)");
   const queries = new Map<string, string>();
   for (const [i, row] of rows.entries()) {
     const where = `line ${i + 2}`;
@@ -67,5 +80,5 @@ export async function readQueries(csvFile: string, imagesRoot: string): Promise<
     if (matches.length === 0) throw new InputError(csvFile, where, `${image} matches no image in ${imagesRoot}`);
     for (const match of matches) queries.set(match, prompt);
   }
-  return queries;
+  return { prompts: queries, sha256 };
 }

@@ -2,11 +2,14 @@
  * The exported grounding model, opened once through onnxruntime-node on the chosen device, and
  * checked against the model contract (README: "Model contract").
  */
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import ort from "onnxruntime-node";
 import { InputError, UsageError } from "../core/errors.js";
+import { InputLog } from "../core/inputs.js";
 import type { Scoring } from "./postprocess.js";
 
 export type Device = "auto" | "cuda" | "webgpu" | "cpu";
@@ -24,6 +27,8 @@ export interface ModelSession {
   positions: number | undefined;
   /** Devices tried before this one, and why they could not run. */
   unavailable: string[];
+  /** Of the model file's bytes, the ones the session was made from. */
+  sha256: string;
 }
 
 const REQUIRED_INPUTS = ["pixel_values", "input_ids", "attention_mask"];
@@ -63,7 +68,7 @@ function describeContract(session: ort.InferenceSession): string {
   return `found inputs ${session.inputNames.join(", ") || "(none)"} and outputs ${session.outputNames.join(", ") || "(none)"}`;
 }
 
-function checkContract(path: string, session: ort.InferenceSession): Omit<ModelSession, "session" | "device" | "unavailable"> {
+function checkContract(path: string, session: ort.InferenceSession): Omit<ModelSession, "session" | "device" | "unavailable" | "sha256"> {
   const inputs = new Set(session.inputNames);
   const outputs = new Set(session.outputNames);
   const logitsName = outputs.has("pred_logits") ? "pred_logits" : outputs.has("logits") ? "logits" : undefined;
@@ -96,8 +101,33 @@ export function deviceLine(model: ModelSession): string {
   return `running on ${model.device}${skipped ? ` (${skipped} unavailable; --verbose says why)` : ""}`;
 }
 
-export async function openModel(path: string, device: Device, verbose: boolean): Promise<ModelSession> {
+/**
+ * From the bytes read; a model whose weights are in external data files (found next to the model
+ * file, which a session made from bytes cannot do) is opened from its path instead.
+ */
+async function createSession(path: string, bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, options);
+  } catch (error) {
+    if (!/external data/i.test(error instanceof Error ? error.message : String(error))) throw error;
+    return ort.InferenceSession.create(path, options);
+  }
+}
+
+/**
+ * Reads the model file once: its bytes are hashed into `inputs` (under `path`, as the user named
+ * it) and the session is made from the same bytes.
+ */
+export async function openModel(path: string, device: Device, verbose: boolean, inputs: InputLog = new InputLog()): Promise<ModelSession> {
   if (!existsSync(path)) throw new UsageError(`--model ${path}: no such file`);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new UsageError(`--model ${path}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  inputs.record({ path, bytes: bytes.length, sha256 });
   // onnxruntime's own log lines stay off the terminal unless --verbose.
   ort.env.logLevel = verbose ? "warning" : "fatal";
   const candidates: Exclude<Device, "auto">[] = device === "auto" ? ["cuda", "webgpu", "cpu"] : [device];
@@ -111,7 +141,7 @@ export async function openModel(path: string, device: Device, verbose: boolean):
     }
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(path, { executionProviders: [candidate], logSeverityLevel: verbose ? 2 : 4, graphOptimizationLevel: "all" });
+      session = await createSession(path, bytes, { executionProviders: [candidate], logSeverityLevel: verbose ? 2 : 4, graphOptimizationLevel: "all" });
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.replace(/^.*\] /, "");
       if (candidate === "cpu" || device !== "auto") {
@@ -121,7 +151,7 @@ export async function openModel(path: string, device: Device, verbose: boolean):
       reasons.push(`${candidate}: ${reason}`);
       continue;
     }
-    return { ...checkContract(path, session), session, device: candidate, unavailable: reasons };
+    return { ...checkContract(path, session), session, device: candidate, unavailable: reasons, sha256 };
   }
   throw new UsageError(`no device could run the model: ${reasons.join("; ")}`);
 }

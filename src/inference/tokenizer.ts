@@ -3,8 +3,11 @@
  * (the `tokenizers` package: the Rust library MDETR's RobertaTokenizerFast wraps), so byte-level
  * BPE (RoBERTa, MDETR) and WordPiece (BERT, Grounding DINO) both work from a tokenizer.json.
  */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { Tokenizer } from "tokenizers";
 import { UsageError } from "../core/errors.js";
+import { InputLog } from "../core/inputs.js";
 
 export interface EncodedPrompt {
   text: string;
@@ -19,18 +22,31 @@ export interface PromptTokenizer {
   encode(text: string): Promise<EncodedPrompt>;
   /** Id used to pad shorter prompts in a batch. */
   padId: number;
+  /** Of the tokenizer.json it was built from. */
+  sha256: string;
 }
 
-export async function loadTokenizer(path: string): Promise<PromptTokenizer> {
+/** Reads tokenizer.json once: hashed into `inputs` (under `path`) and parsed from the same text. */
+export async function loadTokenizer(path: string, inputs: InputLog = new InputLog()): Promise<PromptTokenizer> {
+  const reason = (error: unknown) => (error instanceof Error ? error.message.split("\n")[0] : String(error));
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new UsageError(`${path}: cannot load tokenizer: ${(error as NodeJS.ErrnoException).code ?? reason(error)}`);
+  }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  inputs.record({ path, bytes: bytes.length, sha256 });
   let tokenizer: Tokenizer;
   try {
-    tokenizer = Tokenizer.fromFile(path);
+    tokenizer = Tokenizer.fromString(bytes.toString("utf8"));
   } catch (error) {
-    throw new UsageError(`${path}: cannot load tokenizer: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    throw new UsageError(`${path}: cannot load tokenizer: ${reason(error)}`);
   }
   const padId = tokenizer.tokenToId("<pad>") ?? tokenizer.tokenToId("[PAD]") ?? 0;
   return {
     padId,
+    sha256,
     async encode(text: string): Promise<EncodedPrompt> {
       const encoding = await tokenizer.encode(text);
       // Offsets count code points (Rust chars), as Python's str indices do.

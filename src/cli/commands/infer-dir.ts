@@ -1,8 +1,14 @@
 /** `mdetr infer dir`: an exported grounding model over a folder of images. */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../../core/errors.js";
 import { defineCommand, option } from "../define.js";
+
+/** mdetr's version, for the header of --out (read as src/cli/main.ts reads it). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
+}
 
 const HELP = `
 Model contract (see README): inputs pixel_values [B,3,H,W], pixel_mask [B,H,W] (optional), input_ids
@@ -12,6 +18,9 @@ and pred_logits (MDETR: --scoring mdetr) or logits (Grounding DINO: --scoring si
 Output: --out FILE writes one JSON line per image as it goes ('-' for stdout);
 {"file", "width", "height", "text", "detections": [{"bbox": [x1,y1,x2,y2], "score", "spans", "phrase"}]}
 An unreadable image is a line {"file", "error"}: reported, skipped, exit 0 (unless --strict).
+The first line is {"header": {"tool", "version", "command", "settings"}}: the model and tokenizer
+(path, sha256), the prompt, thresholds, scoring and image preprocessing; --resume continues only a
+file whose settings are this run's, and names the ones that differ.
 
 Examples:
   $ mdetr infer dir photos/ --model mdetr.onnx --text "a cat lying next to a remote control" --out preds.jsonl
@@ -61,7 +70,7 @@ export const inferDirCommand = defineCommand({
     if (text !== undefined && !text.trim()) throw new UsageError("--text: the prompt is empty");
     // The implementation loads sharp, onnxruntime and the tokenizer: only when this command runs.
     const { inferDir, inferSummary } = await import("../../inference/infer-dir.js");
-    const report = await inferDir({ ...options, root, tokenizer, prompt, verbose: context.verbose }, context);
+    const report = await inferDir({ ...options, root, tokenizer, prompt, verbose: context.verbose, version: packageVersion() }, context);
     context.log.info(inferSummary(report));
     return {
       table: "",
