@@ -85,6 +85,18 @@ describe("infer dir --out: the header and --resume", () => {
     assert.deepEqual(records.map((r) => r.file), ["a.png", "c.jpg"]);
   });
 
+  it("--json - takes stdout alone (no line per image), with meta naming the model's hash; --out - with it is refused", async () => {
+    const run = await infer(["--model", model, "--text", "a cat", "--json", "-"]);
+    assert.equal(run.code, 0, run.stderr);
+    const json = JSON.parse(run.stdout) as { meta: { command: string; options: Record<string, unknown>; inputs: Record<string, { sha256: string }> }; images: number };
+    assert.equal(json.meta.command, "infer dir");
+    assert.equal(json.meta.inputs["model"]!.sha256, sha256(model));
+    assert.equal(json.meta.inputs["tokenizer"]!.sha256, sha256(tokenizer));
+    assert.equal(json.meta.options["scoring"], "mdetr");
+    assert.equal(json.images, 3);
+    assertInputError(await infer(["--model", model, "--text", "a cat", "--json", "-", "--out", "-"]), /--out - and --json - both write to stdout/);
+  });
+
   it("--resume with the same settings skips the images done and writes no second header", async () => {
     const out = join(dir, "same.jsonl");
     assert.equal((await infer(["--model", model, "--text", "a cat", "--out", out])).code, 0);

@@ -92,6 +92,8 @@ export interface CommandContext extends RunContext {
   /** `--json`'s target: `-` means stdout belongs to the JSON. */
   jsonTarget: string | undefined;
   verbose: boolean;
+  /** mdetr's version (for headers a command writes itself). */
+  version: string;
 }
 
 /** What a command hands back; the CLI prints it. */

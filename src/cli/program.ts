@@ -74,6 +74,7 @@ function attachCommand(parent: Command, name: string, definition: CommandDefinit
       stdout: io.stdout,
       jsonTarget,
       verbose: info.verbose,
+      version: info.version,
     });
     const meta = buildMeta({ definition, specs, values, args, inputs, result, version: info.version });
     await emitResult(result, meta, jsonTarget, io.stdout);

@@ -37,6 +37,8 @@ export interface InferDirOptions {
   verbose: boolean;
   /** mdetr's version, for the header of --out. */
   version: string;
+  /** No line per image on stdout (stdout belongs to something else). */
+  quiet: boolean;
 }
 
 export interface InferDirReport {
@@ -142,7 +144,7 @@ export async function inferDir(options: InferDirOptions, { log, progress: progre
       report.detections += result.detections.length;
       if (options.coco && !writer) results.push(result);
       if (options.draw) await drawDetections(join(options.root, result.file), result.file, options.draw, result.width, result.height, result.detections);
-      if (!writer && options.out !== "-") stdout.write(`${result.file}: ${result.detections.map((d) => `${d.phrase || "?"} ${d.score.toFixed(2)}`).join(", ") || "nothing"}\n`);
+      if (!writer && options.out !== "-" && !options.quiet) stdout.write(`${result.file}: ${result.detections.map((d) => `${d.phrase || "?"} ${d.score.toFixed(2)}`).join(", ") || "nothing"}\n`);
     }
     if (writer) await writer.write(result);
     else if (options.out === "-") stdout.write(`${JSON.stringify(result)}\n`);

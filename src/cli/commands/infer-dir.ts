@@ -1,14 +1,8 @@
 /** `mdetr infer dir`: an exported grounding model over a folder of images. */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../../core/errors.js";
 import { defineCommand, option } from "../define.js";
-
-/** mdetr's version, for the header of --out (read as src/cli/main.ts reads it). */
-function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL("../../../../package.json", import.meta.url), "utf8")) as { version: string };
-  return manifest.version;
-}
 
 const HELP = `
 Model contract (see README): inputs pixel_values [B,3,H,W], pixel_mask [B,H,W] (optional), input_ids
@@ -59,6 +53,7 @@ export const inferDirCommand = defineCommand({
     if (!existsSync(tokenizer)) throw new UsageError(`${options.tokenizer === undefined ? "no tokenizer.json next to the model" : "--tokenizer"}: ${tokenizer} does not exist`);
     const { out, coco, draw } = options;
     if (options.resume && (out === undefined || out === "-")) throw new UsageError("--resume needs --out FILE");
+    if (out === "-" && context.jsonTarget === "-") throw new UsageError("--out - and --json - both write to stdout; give one of them a file name");
     if (coco === "-") throw new UsageError("--coco needs a file name (the results and their images mapping are two files)");
     if (coco !== undefined && out !== undefined && resolve(coco) === resolve(out)) throw new UsageError("--coco and --out name the same file");
     if (draw !== undefined) {
@@ -70,7 +65,9 @@ export const inferDirCommand = defineCommand({
     if (text !== undefined && !text.trim()) throw new UsageError("--text: the prompt is empty");
     // The implementation loads sharp, onnxruntime and the tokenizer: only when this command runs.
     const { inferDir, inferSummary } = await import("../../inference/infer-dir.js");
-    const report = await inferDir({ ...options, root, tokenizer, prompt, verbose: context.verbose, version: packageVersion() }, context);
+    // With --json -, stdout holds the JSON alone: no line per image.
+    const quiet = context.jsonTarget === "-";
+    const report = await inferDir({ ...options, root, tokenizer, prompt, verbose: context.verbose, version: context.version, quiet }, context);
     context.log.info(inferSummary(report));
     return {
       table: "",
