@@ -40,12 +40,12 @@ export async function readFlickrPredictions(file: string, settings: JsonReadSett
           const problem = box4Problem(box);
           if (problem) throw new InputError(file, `${at}.boxes[${p}][${b}]`, problem);
           flat.set(box as number[], 4 * b);
-        }, settings);
+        });
         return flat;
       });
       predictions.push({ at, imageId: String(imageId), sentenceId, boxes });
     },
-  });
+  }, settings);
   if (result.containers.get("$") !== "array") throw new InputError(file, undefined, "expected a list of predictions [{image_id, sentence_id, boxes}, ...]");
   return predictions;
 }
