@@ -20,7 +20,7 @@ describe("eval flickr30k matches MDETR's evaluator on the golden cases", () => {
 
 describe("sentence files (get_sentence_data)", () => {
   it("parses phrases at the start and end, several types, and punctuation inside phrases", () => {
-    const [sentence] = parseSentences("[/EN#1/people A man] in [/EN#2/clothing/other a red, torn shirt] eats [/EN#3/other food.]\n");
+    const [sentence] = parseSentences("s.txt", "[/EN#1/people A man] in [/EN#2/clothing/other a red, torn shirt] eats [/EN#3/other food.]\n");
     assert.equal(sentence!.sentence, "A man in a red, torn shirt eats food.");
     assert.deepEqual(sentence!.phrases, [
       { firstWordIndex: 0, phrase: "A man", entityId: "1", types: ["people"] },
@@ -30,7 +30,7 @@ describe("sentence files (get_sentence_data)", () => {
   });
 
   it("skips empty lines, splits on runs of whitespace, and keeps one-word phrases", () => {
-    const sentences = parseSentences("\n[/EN#9/scene street]   at  night\n\n[/EN#4/notvisual It] rains\n");
+    const sentences = parseSentences("s.txt", "\n[/EN#9/scene street]   at  night\n\n[/EN#4/notvisual It] rains\n");
     assert.deepEqual(sentences.map((s) => s.sentence), ["street at night", "It rains"]);
     assert.deepEqual(sentences[1]!.phrases, [{ firstWordIndex: 0, phrase: "It", entityId: "4", types: ["notvisual"] }]);
   });

@@ -1,7 +1,7 @@
 /** The checks every reader of COCO-style `annotations[]` makes, with the JSON path on failure. */
 import { InputError, childPath } from "../core/errors.js";
 import type { JsonKey } from "../json/selectors.js";
-import { cocoBoxProblem, finiteNumberProblem, isRecord, objectProblem } from "../json/validate.js";
+import { cocoBoxProblem, integerProblem, isRecord, objectProblem } from "../json/validate.js";
 
 export interface CheckedAnnotation {
   /** `annotations[12]`, for further error messages. */
@@ -15,7 +15,7 @@ export interface CheckedAnnotation {
 export function checkCocoAnnotation(file: string, key: JsonKey, value: unknown): CheckedAnnotation {
   const at = childPath("annotations", key);
   if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
-  const imageIdProblem = finiteNumberProblem(value["image_id"]);
+  const imageIdProblem = integerProblem(value["image_id"]);
   if (imageIdProblem) throw new InputError(file, `${at}.image_id`, imageIdProblem);
   const boxProblem = cocoBoxProblem(value["bbox"]);
   if (boxProblem) throw new InputError(file, `${at}.bbox`, boxProblem);

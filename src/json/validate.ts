@@ -17,6 +17,21 @@ export function finiteNumberProblem(value: unknown): string | undefined {
   return `expected a finite number, got ${describeJsonValue(value)}`;
 }
 
+/**
+ * An id as COCO-style files hold them: a JSON number that is an integer (768, not 768.5, "768" or
+ * 1e400). Ids are matched by value, so a fractional one would silently match nothing.
+ */
+export function integerProblem(value: unknown): string | undefined {
+  if (typeof value === "number" && Number.isInteger(value)) return undefined;
+  return `expected an integer id, got ${describeJsonValue(value)}`;
+}
+
+/** An object key that stands for an integer id: its decimal text (`"768"`, `"-3"`; not `"768.5"` or `" 768"`). */
+export function integerKeyProblem(key: string): string | undefined {
+  if (/^-?\d+$/.test(key)) return undefined;
+  return `expected an integer id as the key, got ${describeJsonValue(key)}`;
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }

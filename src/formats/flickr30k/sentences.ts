@@ -3,6 +3,7 @@
  * `get_sentence_data` (flickr30k_entities_utils.py, vendored in MDETR's flickr_eval.py) parses
  * them: one sentence per non-empty line, phrases marked `[/EN#<entity>/<type>[/<type>...] words]`.
  */
+import { InputError } from "../../core/errors.js";
 
 export interface Phrase {
   /** Index of the phrase's first word among the sentence's words. */
@@ -19,17 +20,32 @@ export interface SentenceData {
   phrases: Phrase[];
 }
 
-export function parseSentences(text: string): SentenceData[] {
+/** A phrase's opening token: `[/EN#<digits>/<type>[/<type>...]`, every type non-empty. */
+const PHRASE_HEAD = /^\[\/EN#\d+(?:\/[^/\]]+)+$/;
+
+/**
+ * Parses one sentence file as get_sentence_data does, refusing the markup it would misread (it
+ * crashes on some and silently drops phrases or keeps markup as words on the rest): a line that
+ * ends inside a phrase, a `[` while a phrase is open, a `]` with none open, and a malformed head.
+ * Errors name `file` and the line (1-based, counting empty lines).
+ */
+export function parseSentences(file: string, text: string): SentenceData[] {
   const sentences: SentenceData[] = [];
-  for (const line of text.split("\n")) {
-    if (!line) continue;
+  text.split("\n").forEach((line, index) => {
+    if (!line) return;
+    const fail = (detail: string): never => {
+      throw new InputError(file, `line ${index + 1}`, detail);
+    };
     const words: string[] = [];
     const phrases: Phrase[] = [];
     let current: string[] | undefined;
     let opening: Omit<Phrase, "phrase"> | undefined;
+    /** The open phrase's first token, for messages. */
+    let head = "";
     // Python's str.split(): runs of whitespace separate words.
     for (let token of line.split(/\s+/).filter(Boolean)) {
       if (current) {
+        if (token.startsWith("[")) fail(`${JSON.stringify(token)} opens a phrase inside the open phrase ${JSON.stringify(head)} (phrases do not nest)`);
         if (token.endsWith("]")) {
           token = token.slice(0, -1);
           current.push(token);
@@ -38,12 +54,17 @@ export function parseSentences(text: string): SentenceData[] {
         } else current.push(token);
         words.push(token);
       } else if (token.startsWith("[")) {
+        if (!PHRASE_HEAD.test(token)) fail(`expected a phrase to open with [/EN#<id>/<type>[/<type>...] and then its words, got ${JSON.stringify(token)}`);
         const parts = token.split("/");
         current = [];
-        opening = { firstWordIndex: words.length, entityId: (parts[1] ?? "").slice(3), types: parts.slice(2) };
+        opening = { firstWordIndex: words.length, entityId: parts[1]!.slice(3), types: parts.slice(2) };
+        head = token;
+      } else if (token.includes("]")) {
+        fail(`${JSON.stringify(token)} closes a phrase, but none is open`);
       } else words.push(token);
     }
+    if (current) fail(`the phrase ${JSON.stringify(head)} is not closed: the line ends before its "]"`);
     sentences.push({ sentence: words.join(" "), phrases });
-  }
+  });
   return sentences;
 }

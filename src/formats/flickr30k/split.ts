@@ -56,7 +56,7 @@ export async function loadFlickrSplit(root: string, split: FlickrSplitName, merg
     const xmlFile = join(root, "Annotations", `${imageId}.xml`);
     const annotation = parseFlickrAnnotation(xmlFile, readText(xmlFile, "annotations", folder));
     const sentenceFile = join(root, "Sentences", `${imageId}.txt`);
-    const sentences = parseSentences(readText(sentenceFile, "sentences", folder));
+    const sentences = parseSentences(sentenceFile, readText(sentenceFile, "sentences", folder));
     return { annotation, sentences };
   });
   inputs?.record({ path: root, ...folder.hash.digest() });

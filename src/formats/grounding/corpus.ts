@@ -9,7 +9,7 @@ import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
 import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
 import { checkCocoAnnotation } from "../coco.js";
-import { describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "../../json/validate.js";
+import { describeJsonValue, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 import { codePointLength } from "../../compat/python.js";
 
 /** A [begin, end) character span into a caption, in code points (tokens_positive, tokens_negative). */
@@ -105,7 +105,7 @@ export class GroundingCorpus {
 
   private addImage(file: string, at: string, image: unknown, datapointOfImageId: Map<string, number>, excludedImageIds: Set<string>): void {
     if (!isRecord(image)) throw new InputError(file, at, objectProblem(image) ?? "");
-    const idProblem = finiteNumberProblem(image["id"]);
+    const idProblem = integerProblem(image["id"]);
     if (idProblem) throw new InputError(file, `${at}.id`, idProblem);
     const id = String(image["id"]);
     if (datapointOfImageId.has(id) || excludedImageIds.has(id)) throw new InputError(file, `${at}.id`, `duplicate image id ${id}`);

@@ -8,7 +8,7 @@ import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
 import { checkCocoAnnotation } from "../coco.js";
 import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
-import { describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "../../json/validate.js";
+import { describeJsonValue, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 
 export const FREQUENCIES = ["r", "c", "f"] as const;
 
@@ -42,10 +42,28 @@ interface RawImage {
   notExhaustive: number[];
 }
 
+/** What each image's category list holds, for the message when a file leaves one out. */
+const IMAGE_LISTS = {
+  neg_category_ids: "the negative categories",
+  not_exhaustive_category_ids: "the not exhaustively annotated categories",
+} as const;
+
+/**
+ * An image's `neg_category_ids` or `not_exhaustive_category_ids`. Both are required, as lvis-api
+ * reads them with `img[key]` (a KeyError when missing). Defaulting to [] would change the score
+ * silently: detections of the image's negative categories would be dropped instead of counting as
+ * false positives, and unmatched ones in not-exhaustive categories would count instead of being ignored.
+ */
+function imageCategoryList(file: string, at: string, image: Record<string, unknown>, key: keyof typeof IMAGE_LISTS): number[] {
+  const value = image[key];
+  if (value === undefined) throw new InputError(file, `${at}.${key}`, `missing (LVIS v1 lists ${IMAGE_LISTS[key]} of every image; use [] for none)`);
+  return idList(file, `${at}.${key}`, value);
+}
+
 function idList(file: string, at: string, value: unknown): number[] {
   if (!Array.isArray(value)) throw new InputError(file, at, `expected a list of category ids, got ${describeJsonValue(value)}`);
   value.forEach((id, i) => {
-    const problem = finiteNumberProblem(id);
+    const problem = integerProblem(id);
     if (problem) throw new InputError(file, `${at}[${i}]`, problem);
   });
   return value as number[];
@@ -65,19 +83,19 @@ export async function readLvisGroundTruth(file: string, settings: JsonReadSettin
     "$.images.*": (value, key) => {
       const at = childPath("images", key);
       if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
-      const problem = finiteNumberProblem(value["id"]);
+      const problem = integerProblem(value["id"]);
       if (problem) throw new InputError(file, `${at}.id`, problem);
       images.push({
         id: value["id"] as number,
         at,
-        negative: idList(file, `${at}.neg_category_ids`, value["neg_category_ids"] ?? []),
-        notExhaustive: idList(file, `${at}.not_exhaustive_category_ids`, value["not_exhaustive_category_ids"] ?? []),
+        negative: imageCategoryList(file, at, value, "neg_category_ids"),
+        notExhaustive: imageCategoryList(file, at, value, "not_exhaustive_category_ids"),
       });
     },
     "$.categories.*": (value, key) => {
       const at = childPath("categories", key);
       if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
-      const problem = finiteNumberProblem(value["id"]);
+      const problem = integerProblem(value["id"]);
       if (problem) throw new InputError(file, `${at}.id`, problem);
       const frequency = FREQUENCIES.indexOf(value["frequency"] as (typeof FREQUENCIES)[number]);
       if (frequency < 0) throw new InputError(file, `${at}.frequency`, `expected "r", "c" or "f", got ${describeJsonValue(value["frequency"])}`);
@@ -86,7 +104,7 @@ export async function readLvisGroundTruth(file: string, settings: JsonReadSettin
     "$.annotations.*": (value, key) => {
       const { at, annotation, imageId, bbox: box } = checkCocoAnnotation(file, key, value);
       for (const field of ["category_id", "area", "id"] as const) {
-        const problem = finiteNumberProblem(annotation[field]);
+        const problem = field === "area" ? finiteNumberProblem(annotation[field]) : integerProblem(annotation[field]);
         if (problem) throw new InputError(file, `${at}.${field}`, problem);
       }
       image.push(imageId);

@@ -7,7 +7,7 @@ import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import type { LvisGroundTruth } from "./annotations.js";
-import { cocoBoxProblem, finiteNumberProblem, isRecord, objectProblem } from "../../json/validate.js";
+import { cocoBoxProblem, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 
 export interface Detections {
   /** Per detection, in file order: image and category indices, [x, y, w, h], score. */
@@ -33,7 +33,7 @@ export async function readDetections(file: string, gt: Pick<LvisGroundTruth, "im
       const at = childPath("", key);
       if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
       for (const field of ["image_id", "category_id", "score"] as const) {
-        const problem = finiteNumberProblem(value[field]);
+        const problem = field === "score" ? finiteNumberProblem(value[field]) : integerProblem(value[field]);
         if (problem) throw new InputError(file, `${at}.${field}`, problem);
       }
       const boxProblem = cocoBoxProblem(value["bbox"]);

@@ -7,7 +7,7 @@ import { basename, extname } from "node:path";
 import { InputError, childPath } from "../../core/errors.js";
 import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
 import { checkCocoAnnotation } from "../coco.js";
-import { describeJsonValue, finiteNumberProblem, objectProblem } from "../../json/validate.js";
+import { describeJsonValue, integerProblem, objectProblem } from "../../json/validate.js";
 
 export interface RefexpGroundTruth {
   /** Image (= expression) ids in file order, as the text of the JSON number. */
@@ -37,7 +37,7 @@ export async function readRefexpAnnotations(file: string, settings: JsonReadSett
       const problem = objectProblem(image);
       if (problem) throw new InputError(file, at, problem);
       const { id, dataset_name: datasetName } = image as Record<string, unknown>;
-      const idProblem = finiteNumberProblem(id);
+      const idProblem = integerProblem(id);
       if (idProblem) throw new InputError(file, `${at}.id`, idProblem);
       const idText = String(id);
       if (indexOfImageId.has(idText)) {

@@ -9,7 +9,7 @@
 import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
-import { box4Problem, cocoBoxProblem, describeJsonValue, finiteNumberProblem, isRecord, objectProblem } from "../../json/validate.js";
+import { box4Problem, cocoBoxProblem, describeJsonValue, finiteNumberProblem, integerKeyProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 
 export type PredictionFormat = "coco-results" | "mdetr-dict";
 
@@ -60,7 +60,7 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
     const at = childPath("", index);
     if (!isRecord(entry)) throw new InputError(file, at, objectProblem(entry) ?? "");
     const imageId = entry["image_id"];
-    const idProblem = finiteNumberProblem(imageId);
+    const idProblem = integerProblem(imageId);
     if (idProblem) throw new InputError(file, `${at}.image_id`, idProblem);
     const bbox = entry["bbox"];
     const boxProblem = cocoBoxProblem(bbox);
@@ -84,6 +84,9 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
 
   const visitDictEntry = (entry: unknown, imageId: string) => {
     const at = childPath("", imageId);
+    // Keys are matched as text against the annotations' ids: "768.5" could never match one.
+    const keyProblem = integerKeyProblem(imageId);
+    if (keyProblem) throw new InputError(file, at, keyProblem);
     if (!isRecord(entry)) throw new InputError(file, at, objectProblem(entry) ?? "");
     const entryBoxes = entry["boxes"];
     const entryScores = entry["scores"];
