@@ -17,14 +17,20 @@ export interface LvisEvaluation {
   perCategory: { numGt: number; numDets: number; ap: number; ap50: number }[];
 }
 
-/** Mean of the values > -1, or -1 when there are none (LVISEval._summarize). */
-function meanOfDefined(values: Iterable<number>): number {
+/**
+ * Mean of the values > -1, or -1 when there are none (LVISEval._summarize: np.mean(s[s > -1])),
+ * summed in order over the parts, one after the other.
+ */
+function meanOfDefined(...parts: readonly Float64Array[]): number {
   let sum = 0;
   let count = 0;
-  for (const v of values) {
-    if (v > -1) {
-      sum += v;
-      count++;
+  for (const values of parts) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v > -1) {
+        sum += v;
+        count++;
+      }
     }
   }
   return count ? sum / count : -1;
@@ -78,27 +84,25 @@ function groupRows(indices: Int32Array, category: Int32Array, image: Int32Array,
 }
 
 function summarize(gt: LvisGroundTruthColumns, curves: CategoryCurves[], selection: Selection): LvisEvaluation {
-  const T = IOU_THRESHOLDS.length;
   const R = RECALL_THRESHOLDS.length;
-  const precisionValues = function* (filter: { t?: number; area: number; categories?: (c: number) => boolean }) {
+  // The precision values of the selected categories, thresholds and area, in lvis-api's order
+  // (category, threshold, recall point); a category without ground truth there has only -1s.
+  const precisionValues = (filter: { t?: number; area: number; categories?: (c: number) => boolean }): Float64Array[] => {
+    const parts: Float64Array[] = [];
     for (let c = 0; c < curves.length; c++) {
       if (filter.categories && !filter.categories(c)) continue;
       const curve = curves[c]!.byArea[filter.area];
-      for (let t = 0; t < T; t++) {
-        if (filter.t !== undefined && t !== filter.t) continue;
-        for (let r = 0; r < R; r++) yield curve ? curve.precision[t * R + r]! : -1;
-      }
+      if (curve) parts.push(filter.t === undefined ? curve.precision : curve.precision.subarray(filter.t * R, (filter.t + 1) * R));
     }
+    return parts;
   };
-  const recallValues = function* (area: number) {
-    for (const categoryCurves of curves) {
-      const curve = categoryCurves.byArea[area];
-      for (let t = 0; t < T; t++) yield curve ? curve.recall[t]! : -1;
-    }
-  };
+  const recallValues = (area: number): Float64Array[] => curves.flatMap((categoryCurves) => {
+    const curve = categoryCurves.byArea[area];
+    return curve ? [curve.recall] : [];
+  });
   // np.where(iou_thr == iou_thrs): exact comparison, as lvis-api does.
   const at = (threshold: number) => IOU_THRESHOLDS.indexOf(threshold);
-  const ap = (filter: { t?: number; area: number; categories?: (c: number) => boolean }) => (filter.t === -1 ? -1 : meanOfDefined(precisionValues(filter)));
+  const ap = (filter: { t?: number; area: number; categories?: (c: number) => boolean }) => (filter.t === -1 ? -1 : meanOfDefined(...precisionValues(filter)));
   // Both protocols name recall AR@300 (MDETR's fixed-AP results are reported under lvis-api's keys).
   const n = selection.maxDets;
   const metrics: Record<string, number> = {
@@ -113,13 +117,20 @@ function summarize(gt: LvisGroundTruthColumns, curves: CategoryCurves[], selecti
     APf: ap({ area: 0, categories: (c) => gt.frequency[c] === 2 }),
   };
   AREA_LABELS.forEach((label, area) => {
-    metrics[area === 0 ? `AR@${n}` : `AR${label[0]}@${n}`] = meanOfDefined(recallValues(area));
+    metrics[area === 0 ? `AR@${n}` : `AR${label[0]}@${n}`] = meanOfDefined(...recallValues(area));
   });
-  const perCategory = curves.map((curve, c) => ({
+  // One category's AP reads its own curve alone (the same values, in the same order, as the
+  // filtered walk above, without visiting every other category for each one).
+  const categoryAp = (curve: CategoryCurves, t?: number) => {
+    const all = curve.byArea[0];
+    if (!all || t === -1) return -1;
+    return meanOfDefined(t === undefined ? all.precision : all.precision.subarray(t * R, (t + 1) * R));
+  };
+  const perCategory = curves.map((curve) => ({
     numGt: curve.numGt,
     numDets: curve.numDets,
-    ap: ap({ area: 0, categories: (k) => k === c }),
-    ap50: ap({ t: at(0.5), area: 0, categories: (k) => k === c }),
+    ap: categoryAp(curve),
+    ap50: categoryAp(curve, at(0.5)),
   }));
   return { metrics, perCategory };
 }
