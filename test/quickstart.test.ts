@@ -2,16 +2,16 @@
 //
 // The section holds pairs of fenced blocks: a ```sh block with one `npx mdetr ...` command line
 // (continued with trailing backslashes if long), then a ```text block with its exact stdout.
-// Commands run from the repository root with `node bin/mdetr.js`. Output files go under
+// Commands run from the repository root through the CLI's entry point, main(), in this process. Output files go under
 // /tmp/mdetr-quickstart/ in the README; the test maps that folder to a fresh temporary folder of its
 // own (so that two checkouts can run their tests at once) and maps it back in stdout.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli } from "./helpers.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SECTION = "## Quick start";
@@ -204,17 +204,13 @@ describe("README quick start", () => {
   });
 
   for (const { line, command, args, expected } of commands) {
-    it(`README.md:${line}: ${command.replace(/\s*\\\n\s*/g, " ")}`, () => {
+    it(`README.md:${line}: ${command.replace(/\s*\\\n\s*/g, " ")}`, async () => {
       const argv = args.map((a) => a.split(OUT_PLACEHOLDER).join(outDir));
-      const run = spawnSync(process.execPath, [join(repoRoot, "bin/mdetr.js"), ...argv], {
-        cwd: repoRoot,
-        encoding: "utf8",
-        timeout: 120_000,
-      });
-      if (run.error) throw run.error;
+      // In-process, through the binary's own entry point (test/smoke.test.ts runs the binary itself).
+      const run = await runCli(argv, { cwd: repoRoot });
       const stdout = run.stdout.split(outDir).join(OUT_PLACEHOLDER);
       const stderr = run.stderr.split(outDir).join(OUT_PLACEHOLDER);
-      assert.equal(run.status, 0, `exit code ${run.status} (signal ${run.signal}); stderr:\n${stderr}`);
+      assert.equal(run.code, 0, `exit code ${run.code}; stderr:\n${stderr}`);
       assert.equal(normalise(stdout), normalise(expected), `stdout differs from the README's text block; stderr:\n${stderr}`);
     });
   }
