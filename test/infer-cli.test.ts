@@ -35,11 +35,11 @@ before(async () => {
   writeFileSync(join(dir, "gdino.onnx"), tinyModel({ hotTokenIds: hot, logitsName: "logits", pixelMask: false, tokenTypeIds: true }));
   writeFileSync(join(dir, "wrong.onnx"), tinyModel({ hotTokenIds: hot, renameInput: ["pixel_values", "images"] }));
   // Uniform images: the model's image feature is then known exactly, whatever the resizing.
-  (await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 200, g: 30, b: 30 } } })).png().toFile(join(images, "red.png"));
-  (await sharp({ create: { width: 200, height: 300, channels: 3, background: { r: 20, g: 40, b: 220 } } })).jpeg({ quality: 100, chromaSubsampling: "4:4:4" }).toFile(join(images, "blue.jpg"));
-  (await sharp({ create: { width: 64, height: 40, channels: 4, background: { r: 128, g: 128, b: 128, alpha: 0.5 } } })).png().toFile(join(images, "grey.png"));
+  await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toFile(join(images, "red.png"));
+  await sharp({ create: { width: 200, height: 300, channels: 3, background: { r: 20, g: 40, b: 220 } } }).jpeg({ quality: 100, chromaSubsampling: "4:4:4" }).toFile(join(images, "blue.jpg"));
+  await sharp({ create: { width: 64, height: 40, channels: 4, background: { r: 128, g: 128, b: 128, alpha: 0.5 } } }).png().toFile(join(images, "grey.png"));
   // Stored 120 wide and 80 high, EXIF orientation 6: shown 80 wide and 120 high.
-  (await sharp({ create: { width: 120, height: 80, channels: 3, background: { r: 128, g: 128, b: 128 } } })).jpeg().withMetadata({ orientation: 6 }).toFile(join(images, "rotated.jpg"));
+  await sharp({ create: { width: 120, height: 80, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().withMetadata({ orientation: 6 }).toFile(join(images, "rotated.jpg"));
   writeFileSync(join(images, "broken.jpg"), "this is not an image");
   const jpeg = readFileSync(join(images, "blue.jpg"));
   writeFileSync(join(images, "truncated.jpg"), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
