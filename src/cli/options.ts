@@ -24,9 +24,6 @@ export function parseWholeNumber(option: string, text: string, min: number, max 
   return value;
 }
 
-/** The --json option every evaluation command takes. */
-export const JSON_OPTION = ["--json <file>", "also write the results as JSON to FILE ('-' for stdout instead of the table)"] as const;
-
 export function parseChoice<T extends string>(option: string, text: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(text)) return text as T;
   throw new UsageError(`${option}: expected one of ${choices.join(", ")}, got ${JSON.stringify(text)}`);

@@ -8,8 +8,6 @@ import type { InputLog } from "../core/inputs.js";
 import type { TextSink } from "../core/log.js";
 import type { CommandDefinition, CommandResult, OptionSpec } from "./define.js";
 
-export const JSON_FLAGS = "--json <file>";
-
 /** JSON keys are snake_case, as the reference tools write theirs: `iouThreshold` -> `iou_threshold`. */
 export function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -8,8 +8,8 @@ import { streamLogger, type TextSink } from "../core/log.js";
 import { progressBars } from "../core/progress.js";
 import { JSON_ENGINES, type JsonEngine } from "../json/reader.js";
 import { COMMANDS, GROUPS } from "./commands/index.js";
-import type { CommandDefinition, OptionSpec } from "./define.js";
-import { buildMeta, checkOutputTarget, emitResult, JSON_FLAGS } from "./output.js";
+import { option, type CommandDefinition, type OptionSpec } from "./define.js";
+import { buildMeta, checkOutputTarget, emitResult } from "./output.js";
 import { parseWholeNumber } from "./options.js";
 
 export interface CliIo {
@@ -24,13 +24,13 @@ export interface ProgramInfo {
   verbose: boolean;
 }
 
-const JSON_OPTION: OptionSpec<string | undefined> = {
-  flags: JSON_FLAGS,
-  description: "also write the results, with a meta block, as JSON to FILE ('-': to stdout instead of the table)",
-  role: "output",
-  required: false,
-  parse: (raw) => (typeof raw === "string" ? raw : undefined),
-};
+/** The option every command gets: its result as JSON, with `meta`. */
+const JSON_OPTION = option.optional("--json <file>", "also write the results, with a meta block, as JSON to FILE ('-': to stdout instead of the table)", { role: "output" });
+
+/** `-o, --output <file>` -> `--output`: how messages name an option. */
+function longFlag(spec: OptionSpec<unknown>): string {
+  return spec.flags.replace(/^-\w, /, "").split(" ")[0]!;
+}
 
 /** The JSON engine and batch size a run reads with: the defaults, unless the environment forces them. */
 function jsonSettings(env: CliIo["env"]): { engine?: JsonEngine; batchBytes?: number } {
@@ -61,10 +61,9 @@ function attachCommand(parent: Command, name: string, definition: CommandDefinit
     const raw = (received.at(-2) ?? {}) as Record<string, string | boolean | undefined>;
     const args = definition.arguments ? ([received[0]].flat() as string[]) : [];
     const values: Record<string, unknown> = {};
-    for (const [key, spec] of specs) values[key] = spec.parse(raw[attributes.get(key)!], spec.flags.replace(/^-\w, /, "").split(" ")[0]!);
-    for (const [key, spec] of specs) {
-      if (spec.role === "output") await checkOutputTarget(spec.flags.replace(/^-\w, /, "").split(" ")[0]!, values[key] as string | undefined);
-    }
+    for (const [key, spec] of specs) values[key] = spec.parse(raw[attributes.get(key)!], longFlag(spec));
+    // Output targets are checked before any work, so that a long run cannot fail at its end.
+    for (const [key, spec] of specs) if (spec.role === "output") await checkOutputTarget(longFlag(spec), values[key] as string | undefined);
     const inputs = new InputLog();
     const jsonTarget = values["json"] as string | undefined;
     const result = await definition.run(values as never, args, {
