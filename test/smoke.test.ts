@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fixtures, readJsonFile, repoRoot, runBinary, tempDir } from "./helpers.js";
+import { COMMANDS, GROUPS } from "../src/cli/commands/index.js";
+import { fixtures, readJsonFile, repoRoot, runBinary, runCli, tempDir } from "./helpers.js";
 
 // The other tests call main() in-process; these run the installed binary as a user would.
 describe("the mdetr binary", () => {
@@ -16,7 +17,6 @@ describe("the mdetr binary", () => {
     assert.equal(run.code, 0, run.stderr);
     for (const command of ["eval", "merge-annotations", "infer"]) assert.match(run.stdout, new RegExp(`\\n  ${command}\\b`));
     assert.match(run.stdout, /Examples:\n  \$ mdetr eval refcoco/);
-    for (const group of ["eval", "infer"]) assert.match(runBinary([group, "--help"]).stdout, /Examples:/);
   });
 
   it("a usage error is one line and exit code 2", () => {
@@ -48,3 +48,14 @@ describe("the mdetr binary", () => {
     assert.match(run.stdout, /^Precision@k, a hit when GIoU >= 0\.5/);
   });
 });
+
+describe("every command", () => {
+  for (const path of [...COMMANDS.map((c) => c.path), ...Object.keys(GROUPS).map((group) => [group])]) {
+    it(`mdetr ${path.join(" ")} --help shows examples of itself`, async () => {
+      const run = await runCli([...path, "--help"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`Examples:\\n(  \\$ mdetr .*\\n)*  \\$ mdetr ${path.join(" ")} `));
+    });
+  }
+});
+

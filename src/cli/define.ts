@@ -117,8 +117,6 @@ export interface CommandDefinition<S extends OptionSet = OptionSet> {
   options: S;
   /** Help text after the options: protocols, formats, and an `Examples:` section. */
   help: string;
-  /** Whether `--json FILE|-` is offered (every command that reports numbers). */
-  json?: boolean;
   run(options: OptionValues<S>, args: string[], context: CommandContext): Promise<CommandResult>;
 }
 

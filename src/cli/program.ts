@@ -46,7 +46,7 @@ function attachCommand(parent: Command, name: string, definition: CommandDefinit
   const command = parent.command(name).description(definition.description);
   if (definition.arguments) command.argument(definition.arguments.name, definition.arguments.description);
   const specs: [string, OptionSpec<unknown>][] = Object.entries(definition.options);
-  if (definition.json !== false) specs.push(["json", JSON_OPTION]);
+  specs.push(["json", JSON_OPTION]);
   const attributes = new Map<string, string>();
   for (const [key, spec] of specs) {
     const commanderOption = new Option(spec.flags, spec.description);
