@@ -5,7 +5,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { main } from "../src/cli/main.js";
 import type { JsonEngine } from "../src/json/reader.js";
 
 /** Repository root (tests run from dist/test/). */
@@ -30,6 +29,8 @@ interface RunOptions {
  * Node start-up per test. `cwd` is entered for the call, since golden cases use relative paths.
  */
 export async function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
+  // Loaded on first use: the unit-test files that never run a command do not pay for the CLI.
+  const { main } = await import("../src/cli/main.js");
   let stdout = "";
   let stderr = "";
   const previous = process.cwd();
