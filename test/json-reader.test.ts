@@ -3,7 +3,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { readJson, type JsonEngine, type JsonKey } from "../src/json/reader.js";
+import { createHash } from "node:crypto";
 import { InputError } from "../src/core/errors.js";
+import { ContentHash, InputLog, THREADED_HASH_BYTES, ThreadedHash } from "../src/core/inputs.js";
 import { splitJson, SplitSyntaxError } from "../src/json/splitter.js";
 import { tempDir } from "./helpers.js";
 
@@ -153,5 +155,37 @@ describe("repeated keys and byte-order marks", () => {
     const within = '{"a": 1, "b": 2, "a": 3}';
     await assert.rejects(splitJson(fileWith(within), [{ rootKey: undefined, visit }]), /a key given twice/);
     await assert.rejects(splitJson(fileWith(within), [{ rootKey: undefined, visit }], 4), /a key given twice/);
+  });
+});
+
+describe("input hashes", () => {
+  it("a thread's SHA-256 equals this thread's, across slices and after a reset", async () => {
+    const big = Buffer.alloc(20 << 20, 7);
+    big[12345] = 1;
+    const expected = createHash("sha256").update(big).update("tail").digest("hex");
+    for (const hash of [new ThreadedHash(), new ContentHash()]) {
+      hash.update(Buffer.from("thrown away"));
+      hash.reset();
+      hash.update(big);
+      hash.update(Buffer.from("tail"));
+      assert.deepEqual(await hash.digest(), { bytes: big.length + 4, sha256: expected });
+      await hash.close();
+    }
+  });
+
+  it("readJson records each file's size and hash, read once, on this thread or another", async () => {
+    const text = JSON.stringify(Array.from({ length: 5000 }, (_, i) => ({ i, pad: "x".repeat(i % 70) })));
+    const file = fileWith(text);
+    const sha256 = createHash("sha256").update(text).digest("hex");
+    for (const engine of ["split", "stream", "parse"] as const) {
+      // 0: every file on the hashing thread, as files of 32 MiB and more are.
+      for (const hashThreadBytes of [0, THREADED_HASH_BYTES]) {
+        const inputs = new InputLog();
+        let count = 0;
+        await readJson(file, { "$.*": () => void count++ }, { engine, inputs, hashThreadBytes, batchBytes: 4096 });
+        assert.equal(count, 5000);
+        assert.deepEqual(inputs.get(file), { path: file, bytes: text.length, sha256, reader: engine });
+      }
+    }
   });
 });

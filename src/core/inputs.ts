@@ -3,6 +3,8 @@
  * bytes the readers parse (no second pass over the file), for the `meta` block of every result.
  */
 import { createHash, type Hash } from "node:crypto";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 
 export interface InputRecord {
   /** As the user named it. */
@@ -16,11 +18,62 @@ export interface InputRecord {
 }
 
 /** A SHA-256 fed chunk by chunk while a file is read. */
-export class ContentHash {
+export interface ChunkHash {
+  update(chunk: Uint8Array): void;
+  /** Starts over (a reader that read part of a file and reads it again from the start). */
+  reset(): this;
+  digest(): Promise<{ bytes: number; sha256: string }>;
+  /** Frees what the hash holds (its thread); safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Files from this size on are hashed on a thread of their own, beside the parser. */
+export const THREADED_HASH_BYTES = 32 << 20;
+
+/** The hash for a file of `size` bytes: on this thread, or for big files on a worker thread. */
+export function hashFor(size: number, threadFrom = THREADED_HASH_BYTES): ChunkHash {
+  return size >= threadFrom ? new ThreadedHash() : new ContentHash();
+}
+
+/**
+ * SHA-256 on a worker thread: hashing a 364 MiB file costs about a second of one core, which the
+ * parser, busy on the main thread, need not pay. Chunks are copied to the worker (a memcpy).
+ */
+export class ThreadedHash implements ChunkHash {
+  private readonly worker = new Worker(new URL("./hash-worker.js", import.meta.url));
+  private closed = false;
+
+  update(chunk: Uint8Array): void {
+    // Big buffers (the parse engine's whole file) go in slices, so the worker starts at once.
+    const slice = 8 << 20;
+    for (let start = 0; start < chunk.length; start += slice) this.worker.postMessage(chunk.subarray(start, start + slice));
+  }
+
+  reset(): this {
+    this.worker.postMessage("reset");
+    return this;
+  }
+
+  async digest(): Promise<{ bytes: number; sha256: string }> {
+    const answer = once(this.worker, "message") as Promise<[{ bytes: number; sha256: string }]>;
+    this.worker.postMessage("digest");
+    const [digest] = await answer;
+    await this.close();
+    return digest;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.worker.terminate();
+  }
+}
+
+/** SHA-256 on this thread: for small files, where a thread would cost more than it saves. */
+export class ContentHash implements ChunkHash {
   private hash: Hash = createHash("sha256");
   bytes = 0;
 
-  /** Starts over (a reader that read part of a file and reads it again from the start). */
   reset(): this {
     this.hash = createHash("sha256");
     this.bytes = 0;
@@ -32,9 +85,15 @@ export class ContentHash {
     this.bytes += chunk.length;
   }
 
-  digest(): { bytes: number; sha256: string } {
+  async digest(): Promise<{ bytes: number; sha256: string }> {
+    return this.digestNow();
+  }
+
+  digestNow(): { bytes: number; sha256: string } {
     return { bytes: this.bytes, sha256: this.hash.digest("hex") };
   }
+
+  async close(): Promise<void> {}
 }
 
 /**
@@ -57,7 +116,7 @@ export class FolderHash {
   }
 
   digest(): { bytes: number; sha256: string; files: number } {
-    return { ...this.hash.digest(), files: this.files };
+    return { ...this.hash.digestNow(), files: this.files };
   }
 }
 
@@ -73,7 +132,7 @@ export class InputLog {
   recordBytes(path: string, content: Uint8Array): void {
     const hash = new ContentHash();
     hash.update(content);
-    this.record({ path, ...hash.digest() });
+    this.record({ path, ...hash.digestNow() });
   }
 
   get(path: string): InputRecord | undefined {

@@ -18,7 +18,7 @@
 import type { Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { InputError, UsageError } from "../core/errors.js";
-import { ContentHash, type InputLog } from "../core/inputs.js";
+import { hashFor, type ChunkHash, type InputLog } from "../core/inputs.js";
 import { parseSelectors, kindOf, RepeatedKey, type ContainerKind, type JsonKey, type JsonVisitor, type Selector } from "./selectors.js";
 import { splitJson, SplitSyntaxError, UnsupportedShape } from "./splitter.js";
 import { describeSyntaxError, parseStreaming, streamPass } from "./stream-engine.js";
@@ -42,6 +42,8 @@ export interface JsonReadSettings {
   batchBytes?: number;
   /** Where each file's size and SHA-256 are recorded. */
   inputs?: InputLog;
+  /** Files of at least this many bytes are hashed on a worker thread (default 32 MiB). */
+  hashThreadBytes?: number;
 }
 
 /** Fails unless the container a selector iterated over (`$.images`) was an array. */
@@ -63,21 +65,23 @@ export async function readJson(file: string, select: Record<string, JsonVisitor>
   if (!info.isFile()) throw new UsageError(`${file}: not a file`);
   if (info.size === 0) throw new InputError(file, undefined, "file is empty, expected JSON");
   const engine = settings.engine ?? "split";
-  const hash = new ContentHash();
+  const hash = hashFor(info.size, settings.hashThreadBytes);
   try {
     let result: JsonReadResult;
     if (engine === "parse") result = await parseWhole(file, selectors, hash);
     else if (engine === "split" && selectors.every((s) => s.segments.length <= 1)) result = await parseSplit(file, selectors, hash, settings.batchBytes);
     else result = { containers: await parseStreaming(file, selectors, hash), engine: "stream" };
-    settings.inputs?.record({ path: file, ...hash.digest(), reader: result.engine });
+    settings.inputs?.record({ path: file, ...(await hash.digest()), reader: result.engine });
     return result;
   } catch (error) {
     if (error instanceof RepeatedKey) throw new InputError(file, error.where || undefined, error.message);
     throw error;
+  } finally {
+    await hash.close();
   }
 }
 
-async function parseSplit(file: string, selectors: Selector[], hash: ContentHash, batchBytes: number | undefined): Promise<JsonReadResult> {
+async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, batchBytes: number | undefined): Promise<JsonReadResult> {
   let visits = 0;
   const counted = selectors.map((s) => ({
     rootKey: s.segments[0],
@@ -101,7 +105,7 @@ async function parseSplit(file: string, selectors: Selector[], hash: ContentHash
   }
 }
 
-async function parseWhole(file: string, selectors: Selector[], hash: ContentHash): Promise<JsonReadResult> {
+async function parseWhole(file: string, selectors: Selector[], hash: ChunkHash): Promise<JsonReadResult> {
   const handle = await open(file, "r");
   let bytes: Buffer;
   try {

@@ -14,7 +14,7 @@
 import { createReadStream } from "node:fs";
 import { JSONParser } from "@streamparser/json";
 import { childPath } from "../core/errors.js";
-import type { ContentHash } from "../core/inputs.js";
+import type { ChunkHash } from "../core/inputs.js";
 import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, type JsonVisitor } from "./selectors.js";
 import { isRecord } from "./validate.js";
 
@@ -53,7 +53,7 @@ const isOpen = (c: number) => c === 0x5b || c === 0x7b;
 const isClose = (c: number) => c === 0x5d || c === 0x7d;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-export async function splitJson(file: string, selectors: SplitSelector[], batchBytes = BATCH_BYTES, hash?: ContentHash): Promise<Map<string, ContainerKind>> {
+export async function splitJson(file: string, selectors: SplitSelector[], batchBytes = BATCH_BYTES, hash?: ChunkHash): Promise<Map<string, ContainerKind>> {
   const splitter = new Splitter(selectors, batchBytes);
   let first = true;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {

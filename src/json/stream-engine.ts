@@ -6,10 +6,10 @@
 import { createReadStream } from "node:fs";
 import { JSONParser } from "@streamparser/json";
 import { InputError, childPath } from "../core/errors.js";
-import type { ContentHash } from "../core/inputs.js";
+import type { ChunkHash } from "../core/inputs.js";
 import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, type Selector } from "./selectors.js";
 
-export async function parseStreaming(file: string, selectors: Selector[], hash?: ContentHash): Promise<Map<string, ContainerKind>> {
+export async function parseStreaming(file: string, selectors: Selector[], hash?: ChunkHash): Promise<Map<string, ContainerKind>> {
   const containers = new Map<string, ContainerKind>(selectors.map((s) => [s.container, "missing"]));
   const byDepth = new Map<number, Selector[]>();
   for (const selector of selectors) {
@@ -78,7 +78,7 @@ function refuseRepeats(selector: Selector, parent: unknown, key: JsonKey, parent
 type OnValue = NonNullable<JSONParser["onValue"]>;
 
 /** One pass of @streamparser/json over the file, checking UTF-8 on the way. */
-export async function streamPass(file: string, paths: string[], passThrough: () => unknown, onValue: OnValue, hash?: ContentHash): Promise<void> {
+export async function streamPass(file: string, paths: string[], passThrough: () => unknown, onValue: OnValue, hash?: ChunkHash): Promise<void> {
   const parser = new JSONParser({ paths, keepStack: false });
   parser.onValue = onValue;
   const decoder = new TextDecoder("utf-8", { fatal: true });
