@@ -29,6 +29,12 @@ describe("sentence files (get_sentence_data)", () => {
     ]);
   });
 
+  it("reads CRLF files as Python's universal newlines do (no extra sentences)", () => {
+    const unix = parseSentences("s.txt", "[/EN#1/people A man] runs\n\n[/EN#2/other It] rains\n");
+    assert.deepEqual(parseSentences("s.txt", "[/EN#1/people A man] runs\r\n\r\n[/EN#2/other It] rains\r\n"), unix);
+    assert.deepEqual(parseSentences("s.txt", "[/EN#1/people A man] runs\r\r[/EN#2/other It] rains\r"), unix);
+  });
+
   it("skips empty lines, splits on runs of whitespace, and keeps one-word phrases", () => {
     const sentences = parseSentences("s.txt", "\n[/EN#9/scene street]   at  night\n\n[/EN#4/notvisual It] rains\n");
     assert.deepEqual(sentences.map((s) => s.sentence), ["street at night", "It rains"]);

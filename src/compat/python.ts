@@ -28,6 +28,14 @@ export function isAlphanumeric(character: string): boolean {
   return ALPHANUMERIC.test(character);
 }
 
+/**
+ * What Python's open() in text mode reads: universal newlines turn "\r\n" and a lone "\r" into
+ * "\n" (the dataset's own readers then split on "\n").
+ */
+export function universalNewlines(text: string): string {
+  return text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
+}
+
 /** Python 3's round() of a float to an integer: halves go to the even neighbour (round(2.5) == 2). */
 export function roundHalfEven(x: number): number {
   const floor = Math.floor(x);

@@ -3,6 +3,7 @@
  * `get_sentence_data` (flickr30k_entities_utils.py, vendored in MDETR's flickr_eval.py) parses
  * them: one sentence per non-empty line, phrases marked `[/EN#<entity>/<type>[/<type>...] words]`.
  */
+import { universalNewlines } from "../../compat/python.js";
 import { InputError } from "../../core/errors.js";
 
 export interface Phrase {
@@ -31,7 +32,7 @@ const PHRASE_HEAD = /^\[\/EN#\d+(?:\/[^/\]]+)+$/;
  */
 export function parseSentences(file: string, text: string): SentenceData[] {
   const sentences: SentenceData[] = [];
-  text.split("\n").forEach((line, index) => {
+  universalNewlines(text).split("\n").forEach((line, index) => {
     if (!line) return;
     const fail = (detail: string): never => {
       throw new InputError(file, `line ${index + 1}`, detail);
