@@ -31,7 +31,10 @@ export function parseFlickrAnnotation(file: string, xml: string): FlickrImageAnn
   try {
     document = parser.parse(xml, true) as typeof document;
   } catch (error) {
-    throw new InputError(file, undefined, `not valid XML: ${(error as Error).message.split("\n")[0]}`);
+    // fast-xml-parser's validation messages end in ":line:column"; say it as the place.
+    const message = (error as Error).message.split("\n")[0] ?? "";
+    const place = /^(.*?)\.?:(\d+):(\d+)$/.exec(message);
+    throw new InputError(file, place ? `line ${place[2]}, column ${place[3]}` : undefined, `not valid XML: ${place ? place[1] : message}`);
   }
   const root = document.annotation;
   if (!root) throw new InputError(file, undefined, "expected an <annotation> document");
