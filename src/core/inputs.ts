@@ -4,6 +4,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
+import { readFile } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 
 export interface InputRecord {
@@ -128,13 +129,6 @@ export class InputLog {
     if (!this.records.has(entry.path)) this.records.set(entry.path, entry);
   }
 
-  /** Hashes bytes already in memory (small files read whole). */
-  recordBytes(path: string, content: Uint8Array): void {
-    const hash = new ContentHash();
-    hash.update(content);
-    this.record({ path, ...hash.digestNow() });
-  }
-
   get(path: string): InputRecord | undefined {
     return this.records.get(path);
   }
@@ -142,4 +136,23 @@ export class InputLog {
   list(): InputRecord[] {
     return [...this.records.values()];
   }
+}
+
+/**
+ * Reads a small input whole (a model, a tokenizer, a CSV), records its size and hash in `inputs`
+ * under `path` as the user named it, and returns the bytes and their SHA-256. `failure` turns the
+ * reason it could not be read (ENOENT, EISDIR, ...) into the error to throw.
+ */
+export async function readWholeInput(path: string, inputs: InputLog, failure: (reason: string) => Error): Promise<{ bytes: Buffer; sha256: string }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw failure((error as NodeJS.ErrnoException).code ?? String(error));
+  }
+  const hash = new ContentHash();
+  hash.update(bytes);
+  const { sha256 } = hash.digestNow();
+  inputs.record({ path, bytes: bytes.length, sha256 });
+  return { bytes, sha256 };
 }

@@ -2,14 +2,12 @@
  * What each image is asked: one --text for all, GLIP-style --phrases, or per-image --queries from
  * a CSV with header `image,text` (an image path relative to the folder, or a glob).
  */
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import { parse } from "csv-parse/sync";
 import fg from "fast-glob";
 import { InputError, UsageError } from "../core/errors.js";
-import { InputLog } from "../core/inputs.js";
+import { InputLog, readWholeInput } from "../core/inputs.js";
 import { codePointLength } from "../compat/python.js";
 import { IMAGE_EXTENSIONS } from "./images.js";
 
@@ -46,14 +44,7 @@ export interface Queries {
 
 /** Reads the CSV once: hashed into `inputs` (under `csvFile`) and parsed from the same bytes. */
 export async function readQueries(csvFile: string, imagesRoot: string, inputs: InputLog = new InputLog()): Promise<Queries> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(csvFile);
-  } catch (error) {
-    throw new UsageError(`--queries ${csvFile}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  inputs.record({ path: csvFile, bytes: bytes.length, sha256 });
+  const { bytes, sha256 } = await readWholeInput(csvFile, inputs, (reason) => new UsageError(`--queries ${csvFile}: cannot read: ${reason}`));
   const text = bytes.toString("utf8");
   let rows: Record<string, string>[];
   try {

@@ -2,14 +2,12 @@
  * The exported grounding model, opened once through onnxruntime-node on the chosen device, and
  * checked against the model contract (README: "Model contract").
  */
-import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import ort from "onnxruntime-node";
 import { InputError, UsageError } from "../core/errors.js";
-import { InputLog } from "../core/inputs.js";
+import { InputLog, readWholeInput } from "../core/inputs.js";
 import type { Scoring } from "./postprocess.js";
 
 export type Device = "auto" | "cuda" | "webgpu" | "cpu";
@@ -120,14 +118,7 @@ async function createSession(path: string, bytes: Uint8Array, options: ort.Infer
  */
 export async function openModel(path: string, device: Device, verbose: boolean, inputs: InputLog = new InputLog()): Promise<ModelSession> {
   if (!existsSync(path)) throw new UsageError(`--model ${path}: no such file`);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new UsageError(`--model ${path}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  inputs.record({ path, bytes: bytes.length, sha256 });
+  const { bytes, sha256 } = await readWholeInput(path, inputs, (reason) => new UsageError(`--model ${path}: cannot read: ${reason}`));
   // onnxruntime's own log lines stay off the terminal unless --verbose.
   ort.env.logLevel = verbose ? "warning" : "fatal";
   const candidates: Exclude<Device, "auto">[] = device === "auto" ? ["cuda", "webgpu", "cpu"] : [device];

@@ -3,11 +3,9 @@
  * (the `tokenizers` package: the Rust library MDETR's RobertaTokenizerFast wraps), so byte-level
  * BPE (RoBERTa, MDETR) and WordPiece (BERT, Grounding DINO) both work from a tokenizer.json.
  */
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { Tokenizer } from "tokenizers";
 import { UsageError } from "../core/errors.js";
-import { InputLog } from "../core/inputs.js";
+import { InputLog, readWholeInput } from "../core/inputs.js";
 
 export interface EncodedPrompt {
   text: string;
@@ -29,14 +27,7 @@ export interface PromptTokenizer {
 /** Reads tokenizer.json once: hashed into `inputs` (under `path`) and parsed from the same text. */
 export async function loadTokenizer(path: string, inputs: InputLog = new InputLog()): Promise<PromptTokenizer> {
   const reason = (error: unknown) => (error instanceof Error ? error.message.split("\n")[0] : String(error));
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new UsageError(`${path}: cannot load tokenizer: ${(error as NodeJS.ErrnoException).code ?? reason(error)}`);
-  }
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  inputs.record({ path, bytes: bytes.length, sha256 });
+  const { bytes, sha256 } = await readWholeInput(path, inputs, (why) => new UsageError(`${path}: cannot load tokenizer: ${why}`));
   let tokenizer: Tokenizer;
   try {
     tokenizer = Tokenizer.fromString(bytes.toString("utf8"));

@@ -2,9 +2,8 @@
  * `merge-annotations` as a function: read the grounding files, colour each image's captions and
  * write MDETR's final_mixed_train.json layout, as scripts/pre-training/combine_datasets_train.py.
  */
-import { readFile } from "node:fs/promises";
 import { UsageError } from "../core/errors.js";
-import type { InputLog } from "../core/inputs.js";
+import { readWholeInput, type InputLog } from "../core/inputs.js";
 import { stopwatch } from "../core/log.js";
 import { GroundingCorpus, parseExcludeList } from "../formats/grounding/corpus.js";
 import { writeMixedDataset } from "../formats/grounding/mixed-writer.js";
@@ -48,12 +47,6 @@ export async function mergeAnnotations(options: MergeAnnotationsOptions, { log, 
 }
 
 async function readExcludeList(file: string, inputs: InputLog): Promise<Set<string>> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new UsageError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  inputs.recordBytes(file, bytes);
+  const { bytes } = await readWholeInput(file, inputs, (reason) => new UsageError(`${file}: cannot read: ${reason}`));
   return parseExcludeList(file, bytes.toString("utf8"));
 }
