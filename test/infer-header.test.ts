@@ -97,6 +97,16 @@ describe("infer dir --out: the header and --resume", () => {
     assertInputError(await infer(["--model", model, "--text", "a cat", "--json", "-", "--out", "-"]), /--out - and --json - both write to stdout/);
   });
 
+  it("meta names the tokenizer found next to the model, and leaves out the device and batch size", async () => {
+    const golden = join(fixtures, "golden/infer/text_mdetr");
+    const run = await runCli(["infer", "dir", images, "--model", join(golden, "model.onnx"), "--text", "a cat", "--batch-size", "2", "--json", "-"]);
+    assert.equal(run.code, 0, run.stderr);
+    const { meta } = JSON.parse(run.stdout) as { meta: { options: Record<string, unknown>; inputs: Record<string, { path: string; sha256: string }> } };
+    assert.deepEqual(meta.inputs["tokenizer"], { path: join(golden, "tokenizer.json"), bytes: readFileSync(join(golden, "tokenizer.json")).length, sha256: sha256(join(golden, "tokenizer.json")) });
+    assert.equal(meta.options["images"], images);
+    assert.ok(!("batch_size" in meta.options) && !("device" in meta.options), JSON.stringify(meta.options));
+  });
+
   it("--resume with the same settings skips the images done and writes no second header", async () => {
     const out = join(dir, "same.jsonl");
     assert.equal((await infer(["--model", model, "--text", "a cat", "--out", out])).code, 0);

@@ -106,6 +106,8 @@ export interface CommandResult {
   protocol: string;
   /** Settings decided at run time rather than by an option (e.g. the scoring a model implies). */
   settings?: Record<string, unknown>;
+  /** Input files the command resolved itself (option name -> path), e.g. a default tokenizer. */
+  inputs?: Record<string, string>;
 }
 
 export interface CommandDefinition<S extends OptionSet = OptionSet> {

@@ -34,14 +34,19 @@ export function buildMeta(source: MetaSource): Record<string, unknown> {
   const inputFiles: Record<string, unknown> = {};
   if (definition.arguments) {
     const name = snakeCase(definition.arguments.name.replace(/[<>[\].]/g, ""));
-    if (definition.arguments.role === "input") inputFiles[name] = args.map(describe);
-    else options[name] = args;
+    // `<inputs...>` takes a list, `<images>` one value.
+    const many = definition.arguments.name.includes("...");
+    const first = args[0];
+    if (definition.arguments.role === "input") inputFiles[name] = many ? args.map(describe) : first === undefined ? null : describe(first);
+    else options[name] = many ? args : (first ?? null);
   }
   for (const [key, spec] of specs) {
     const value = values[key];
     if (spec.role === "setting") options[snakeCase(key)] = value ?? null;
     else if (spec.role === "input" && typeof value === "string") inputFiles[snakeCase(key)] = describe(value);
   }
+  // Inputs the command found itself (a tokenizer next to the model).
+  for (const [name, path] of Object.entries(result.inputs ?? {})) inputFiles[snakeCase(name)] ??= describe(path);
   Object.assign(options, result.settings);
   return { tool: "mdetr", version: source.version, command: definition.path.join(" "), protocol: result.protocol, options, inputs: inputFiles };
 }

@@ -33,7 +33,8 @@ export const inferDirCommand = defineCommand({
     phrases: option.phrases("--phrases <list>", "comma-separated phrases, prompted GLIP-style ('cat. remote control.')"),
     queries: option.optional("--queries <csv>", "per-image prompts: a CSV with header image,text (image may be a glob)", { role: "input" }),
     device: option.choice("--device <device>", "auto, cuda, webgpu or cpu", ["auto", "cuda", "webgpu", "cpu"], "auto", { role: "behaviour" }),
-    batchSize: option.number("--batch-size <n>", "images per model run", { default: 1, min: 1, max: 4096, integer: true }),
+    // Padding is masked, so the batch size changes no number: not in meta, as not in the header.
+    batchSize: option.number("--batch-size <n>", "images per model run", { default: 1, min: 1, max: 4096, integer: true, role: "behaviour" }),
     threshold: option.number("--threshold <t>", "keep boxes scoring at least t", { default: 0.7, min: 0, max: 1 }),
     tokenThreshold: option.number("--token-threshold <t>", "tokens of a kept box with probability at least t give its spans", { default: 0.1, min: 0, max: 1 }),
     scoring: option.optionalChoice("--scoring <rule>", "mdetr or sigmoid (default: from the model's logits output name)", ["mdetr", "sigmoid"]),
@@ -74,6 +75,7 @@ export const inferDirCommand = defineCommand({
       json: { images: report.images, resumed: report.resumed, detections: report.detections, unreadable: report.unreadable, device: report.device },
       protocol: `MDETR's PostProcess (boxes scaled to the original image), ${report.scoring} scoring`,
       settings: { scoring: report.scoring },
+      inputs: { tokenizer },
     };
   },
 });
