@@ -133,9 +133,6 @@ export class InputLog {
     return this.records.get(path);
   }
 
-  list(): InputRecord[] {
-    return [...this.records.values()];
-  }
 }
 
 /**

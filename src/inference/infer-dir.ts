@@ -55,10 +55,10 @@ export interface InferDirReport {
 async function buildJobs(options: InferDirOptions, encode: (text: string) => Promise<EncodedPrompt>, inputs: InputLog): Promise<{ jobs: ImageJob[]; prompt: Record<string, unknown> }> {
   if ("queries" in options.prompt) {
     const path = options.prompt.queries;
-    const { prompts, sha256 } = await readQueries(path, options.root, inputs);
+    const prompts = await readQueries(path, options.root, inputs);
     const jobs: ImageJob[] = [];
     for (const [file, text] of [...prompts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) jobs.push({ file, prompt: await encode(text) });
-    return { jobs, prompt: { mode: "queries", queries: { path, sha256 } } };
+    return { jobs, prompt: { mode: "queries", queries: fileSetting(path, inputs) } };
   }
   const files = await findImages(options.root, options.recursive);
   if (files.length === 0) throw new UsageError(`${options.root}: no images (${IMAGE_EXTENSIONS.join(", ")})${options.recursive ? "" : "; --recursive looks in subfolders"}`);
@@ -71,20 +71,25 @@ async function buildJobs(options: InferDirOptions, encode: (text: string) => Pro
   return { jobs: files.map((file) => ({ file, prompt, phrases })), prompt: { mode: "phrases", phrases: options.prompt.phrases } };
 }
 
+/** A file as a setting: its path as named, and the hash of the bytes the run read from it. */
+function fileSetting(path: string, inputs: InputLog): { path: string; sha256: string | undefined } {
+  return { path, sha256: inputs.get(path)?.sha256 };
+}
+
 /**
  * What --resume continues: the files an earlier run of the same settings wrote, or a fresh start
  * (no file, or nothing in it). A file without a header or with other settings is refused, and left
  * as it is; a damaged line is an InputError; a torn last line is cut off.
  */
-async function resumeFrom(path: string, header: InferHeader): Promise<{ done: Set<string>; fresh: boolean }> {
+async function resumeFrom(path: string, header: InferHeader): Promise<{ earlier: readonly ImageResult[]; fresh: boolean }> {
   const earlier = await readInferJsonl(path);
-  if (earlier === undefined || (earlier.header === undefined && earlier.records.length === 0)) return { done: new Set(), fresh: true };
+  if (earlier === undefined || (earlier.header === undefined && earlier.records.length === 0)) return { earlier: [], fresh: true };
   const restart = "(use another --out, or drop --resume to start over)";
   if (earlier.header === undefined) throw new UsageError(`--resume: ${path} has no header line with its settings (written by an older mdetr) ${restart}`);
   const differences = settingsDifferences(earlier.header.settings, header.settings);
   if (differences.length > 0) throw new UsageError(`--resume: ${path} was made with other settings: ${differences.join("; ")} ${restart}`);
   await cutTornLine(path, earlier);
-  return { done: new Set(earlier.records.map((r) => r.file)), fresh: false };
+  return { earlier: earlier.records, fresh: false };
 }
 
 export async function inferDir(options: InferDirOptions, { log, progress: progressBar, read, stdout }: RunContext & { stdout: TextSink }): Promise<InferDirReport> {
@@ -104,8 +109,8 @@ export async function inferDir(options: InferDirOptions, { log, progress: progre
     version: options.version,
     command: "infer dir",
     settings: {
-      model: { path: options.model, sha256: model.sha256 },
-      tokenizer: { path: options.tokenizer, sha256: tokenizer.sha256 },
+      model: fileSetting(options.model, read.inputs),
+      tokenizer: fileSetting(options.tokenizer, read.inputs),
       prompt: built.prompt,
       threshold: options.threshold,
       token_threshold: options.tokenThreshold,
@@ -115,9 +120,9 @@ export async function inferDir(options: InferDirOptions, { log, progress: progre
     },
   };
   const toFile = options.out !== undefined && options.out !== "-";
-  let fresh = true;
-  let done = new Set<string>();
-  if (options.resume && toFile) ({ done, fresh } = await resumeFrom(options.out!, header));
+  // The records an earlier run of the same settings wrote: their files are done.
+  const { earlier, fresh } = options.resume && toFile ? await resumeFrom(options.out!, header) : { earlier: [], fresh: true };
+  const done = new Set(earlier.map((r) => r.file));
   // After every refusal, so that a refusal is the only line on stderr.
   log.info(deviceLine(model));
   for (const reason of model.unavailable) log.debug(`  ${reason}`);
@@ -142,7 +147,7 @@ export async function inferDir(options: InferDirOptions, { log, progress: progre
     } else {
       report.images++;
       report.detections += result.detections.length;
-      if (options.coco && !writer) results.push(result);
+      if (options.coco) results.push(result);
       if (options.draw) await drawDetections(join(options.root, result.file), result.file, options.draw, result.width, result.height, result.detections);
       if (!writer && options.out !== "-" && !options.quiet) stdout.write(`${result.file}: ${result.detections.map((d) => `${d.phrase || "?"} ${d.score.toFixed(2)}`).join(", ") || "nothing"}\n`);
     }
@@ -159,9 +164,9 @@ export async function inferDir(options: InferDirOptions, { log, progress: progre
   // After the progress bar is gone, so that the lines do not tear it.
   for (const { file, error } of report.unreadable) log.warn(`${join(options.root, file)}: skipped: ${error}`);
   if (options.coco) {
-    // From the whole JSONL when there is one, so that a --resume run covers the earlier images too.
-    const all: readonly ImageResult[] = writer ? ((await readInferJsonl(options.out!))?.records ?? []) : results;
-    const { images, detections } = cocoResults(all, categories);
+    // The earlier run's records too, as the whole JSONL holds them, so that a --resume run covers
+    // the images done before (already read and checked: no second read of the file).
+    const { images, detections } = cocoResults([...earlier, ...results], categories);
     await writeCocoResults(options.coco, images, detections, categories.map((name, i) => ({ id: i + 1, name })));
   }
   return report;

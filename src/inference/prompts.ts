@@ -35,16 +35,12 @@ export function phrasePrompt(list: readonly string[]): PhrasePrompt {
   return { text, phrases };
 }
 
-export interface Queries {
-  /** image path (relative to the folder) -> text, in the CSV's order; later rows win. */
-  prompts: Map<string, string>;
-  /** Of the CSV's bytes, the ones parsed. */
-  sha256: string;
-}
-
-/** Reads the CSV once: hashed into `inputs` (under `csvFile`) and parsed from the same bytes. */
-export async function readQueries(csvFile: string, imagesRoot: string, inputs: InputLog = new InputLog()): Promise<Queries> {
-  const { bytes, sha256 } = await readWholeInput(csvFile, inputs, (reason) => new UsageError(`--queries ${csvFile}: cannot read: ${reason}`));
+/**
+ * image path (relative to the folder) -> text, in the CSV's order; later rows win. The CSV is read
+ * once: hashed into `inputs` (under `csvFile`) and parsed from the same bytes.
+ */
+export async function readQueries(csvFile: string, imagesRoot: string, inputs: InputLog = new InputLog()): Promise<Map<string, string>> {
+  const { bytes } = await readWholeInput(csvFile, inputs, (reason) => new UsageError(`--queries ${csvFile}: cannot read: ${reason}`));
   const text = bytes.toString("utf8");
   let rows: Record<string, string>[];
   try {
@@ -71,5 +67,5 @@ export async function readQueries(csvFile: string, imagesRoot: string, inputs: I
     if (matches.length === 0) throw new InputError(csvFile, where, `${image} matches no image in ${imagesRoot}`);
     for (const match of matches) queries.set(match, prompt);
   }
-  return { prompts: queries, sha256 };
+  return queries;
 }

@@ -26,7 +26,6 @@ export interface ModelSession {
   /** Devices tried before this one, and why they could not run. */
   unavailable: string[];
   /** Of the model file's bytes, the ones the session was made from. */
-  sha256: string;
 }
 
 const REQUIRED_INPUTS = ["pixel_values", "input_ids", "attention_mask"];
@@ -66,7 +65,7 @@ function describeContract(session: ort.InferenceSession): string {
   return `found inputs ${session.inputNames.join(", ") || "(none)"} and outputs ${session.outputNames.join(", ") || "(none)"}`;
 }
 
-function checkContract(path: string, session: ort.InferenceSession): Omit<ModelSession, "session" | "device" | "unavailable" | "sha256"> {
+function checkContract(path: string, session: ort.InferenceSession): Omit<ModelSession, "session" | "device" | "unavailable"> {
   const inputs = new Set(session.inputNames);
   const outputs = new Set(session.outputNames);
   const logitsName = outputs.has("pred_logits") ? "pred_logits" : outputs.has("logits") ? "logits" : undefined;
@@ -118,7 +117,7 @@ async function createSession(path: string, bytes: Uint8Array, options: ort.Infer
  */
 export async function openModel(path: string, device: Device, verbose: boolean, inputs: InputLog = new InputLog()): Promise<ModelSession> {
   if (!existsSync(path)) throw new UsageError(`--model ${path}: no such file`);
-  const { bytes, sha256 } = await readWholeInput(path, inputs, (reason) => new UsageError(`--model ${path}: cannot read: ${reason}`));
+  const { bytes } = await readWholeInput(path, inputs, (reason) => new UsageError(`--model ${path}: cannot read: ${reason}`));
   // onnxruntime's own log lines stay off the terminal unless --verbose.
   ort.env.logLevel = verbose ? "warning" : "fatal";
   const candidates: Exclude<Device, "auto">[] = device === "auto" ? ["cuda", "webgpu", "cpu"] : [device];
@@ -142,7 +141,7 @@ export async function openModel(path: string, device: Device, verbose: boolean, 
       reasons.push(`${candidate}: ${reason}`);
       continue;
     }
-    return { ...checkContract(path, session), session, device: candidate, unavailable: reasons, sha256 };
+    return { ...checkContract(path, session), session, device: candidate, unavailable: reasons };
   }
   throw new UsageError(`no device could run the model: ${reasons.join("; ")}`);
 }

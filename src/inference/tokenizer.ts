@@ -20,14 +20,12 @@ export interface PromptTokenizer {
   encode(text: string): Promise<EncodedPrompt>;
   /** Id used to pad shorter prompts in a batch. */
   padId: number;
-  /** Of the tokenizer.json it was built from. */
-  sha256: string;
 }
 
 /** Reads tokenizer.json once: hashed into `inputs` (under `path`) and parsed from the same text. */
 export async function loadTokenizer(path: string, inputs: InputLog = new InputLog()): Promise<PromptTokenizer> {
   const reason = (error: unknown) => (error instanceof Error ? error.message.split("\n")[0] : String(error));
-  const { bytes, sha256 } = await readWholeInput(path, inputs, (why) => new UsageError(`${path}: cannot load tokenizer: ${why}`));
+  const { bytes } = await readWholeInput(path, inputs, (why) => new UsageError(`${path}: cannot load tokenizer: ${why}`));
   let tokenizer: Tokenizer;
   try {
     tokenizer = Tokenizer.fromString(bytes.toString("utf8"));
@@ -37,7 +35,6 @@ export async function loadTokenizer(path: string, inputs: InputLog = new InputLo
   const padId = tokenizer.tokenToId("<pad>") ?? tokenizer.tokenToId("[PAD]") ?? 0;
   return {
     padId,
-    sha256,
     async encode(text: string): Promise<EncodedPrompt> {
       const encoding = await tokenizer.encode(text);
       // Offsets count code points (Rust chars), as Python's str indices do.
