@@ -1,5 +1,5 @@
 /**
- * The error types every command throws. The CLI's single exit point (src/cli.ts) turns them into
+ * The error types every command throws. The CLI's single exit point (src/cli/main.ts) turns them into
  * exit codes: bad input or usage -> 2, anything else -> 1.
  */
 

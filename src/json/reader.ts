@@ -5,7 +5,7 @@
  *
  * Engines:
  * - "split" (the default): the selected containers are cut into batches of elements that
- *   `JSON.parse` reads one at a time (json-splitter.ts), so no string comes near V8's 512 MiB
+ *   `JSON.parse` reads one at a time (splitter.ts), so no string comes near V8's 512 MiB
  *   limit; 3x faster than a streaming JSON library, and faster than one JSON.parse of the file;
  * - "stream": @streamparser/json, one element at a time, for shapes the splitter does not take;
  *   it also says where a syntax error is;
