@@ -92,7 +92,7 @@ describe("JSON splitter batches", () => {
   // Tiny batches force a cut at nearly every comma, so the cut logic is exercised on small files.
   const split = async (text: string, rootKey?: string) => {
     const visits: [JsonKey, unknown][] = [];
-    const containers = await splitJson(fileWith(text), [{ rootKey, visit: (value, key) => visits.push([key, value]) }], 4);
+    const { kinds: containers } = await splitJson(fileWith(text), [{ rootKey, visit: (value, key) => visits.push([key, value]) }], 4);
     return { visits, containers: Object.fromEntries(containers) };
   };
 

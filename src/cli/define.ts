@@ -75,6 +75,10 @@ export const option = {
   optionalChoice<const C extends string>(flags: string, description: string, choices: readonly C[], extra: Common = {}): OptionSpec<C | undefined> {
     return { flags, description, role: extra.role ?? "setting", required: false, parse: (raw, flag) => (raw === undefined ? undefined : parseChoice(flag, String(raw), choices)) };
   },
+  /** A value with its own parser (which throws UsageError naming the option), and a default. */
+  parsed<T>(flags: string, description: string, defaultText: string, parse: (flag: string, text: string) => T, extra: Common = {}): OptionSpec<T> {
+    return { flags, description, role: extra.role ?? "setting", required: false, defaultText, parse: (raw, flag) => parse(flag, String(raw)) };
+  },
   /** Ranks `1,5,10`: distinct positive integers, ascending. */
   ranks(flags: string, description: string, defaultText: string): OptionSpec<number[]> {
     return { flags, description, role: "setting", required: false, defaultText, parse: (raw, flag) => parseKList(flag, String(raw)) };

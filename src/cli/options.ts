@@ -35,3 +35,22 @@ export function parsePhraseList(option: string, value: string): string[] {
   if (list.length === 0) throw new UsageError(`${option}: expected phrases separated by commas, got ${JSON.stringify(value)}`);
   return list;
 }
+
+/**
+ * A fraction in (0, 1] written as a decimal number (`0.1`, `1e-2`, `1`): what Python's float()
+ * reads, less the spellings nobody means here (`inf`, `nan`, `1_0`, hex).
+ */
+export function parseFraction(option: string, text: string): number {
+  const value = Number(text.trim());
+  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) || !(value > 0 && value <= 1)) {
+    throw new UsageError(`${option}: expected a fraction greater than 0 and at most 1 (e.g. 0.01, 0.1, 1), got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** Any integer, as Python's int() reads a decimal one (`42`, `-7`, `18446744073709551616`). */
+export function parseInteger(option: string, text: string): bigint {
+  const trimmed = text.trim();
+  if (!/^[+-]?\d+$/.test(trimmed)) throw new UsageError(`${option}: expected an integer, got ${JSON.stringify(text)}`);
+  return BigInt(trimmed);
+}

@@ -42,13 +42,19 @@ export function buildMeta(source: MetaSource): Record<string, unknown> {
   }
   for (const [key, spec] of specs) {
     const value = values[key];
-    if (spec.role === "setting") options[snakeCase(key)] = value ?? null;
+    if (spec.role === "setting") options[snakeCase(key)] = jsonSetting(value);
     else if (spec.role === "input" && typeof value === "string") inputFiles[snakeCase(key)] = describe(value);
   }
   // Inputs the command found itself (a tokenizer next to the model).
   for (const [name, path] of Object.entries(result.inputs ?? {})) inputFiles[snakeCase(name)] ??= describe(path);
   Object.assign(options, result.settings);
   return { tool: "mdetr", version: source.version, command: definition.path.join(" "), protocol: result.protocol, options, inputs: inputFiles };
+}
+
+/** A setting as JSON holds it: a big integer (a seed) as a number when exact, else as its digits. */
+function jsonSetting(value: unknown): unknown {
+  if (typeof value !== "bigint") return value ?? null;
+  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
 }
 
 /**

@@ -43,3 +43,9 @@ export function roundHalfEven(x: number): number {
   if (fraction !== 0.5) return Math.round(x);
   return floor % 2 === 0 ? floor : floor + 1;
 }
+
+/**
+ * Python's `.` in a regular expression (no DOTALL): any character but "\n". JavaScript's `.` also
+ * stops at "\r", U+2028 and U+2029, so patterns ported from Python spell it out with this class.
+ */
+export const PYTHON_REGEX_DOT = "[^\\n]";

@@ -19,16 +19,28 @@ import type { Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { InputError, UsageError } from "../core/errors.js";
 import { hashFor, type ChunkHash, type InputLog } from "../core/inputs.js";
+import type { Progress } from "../core/progress.js";
 import { parseSelectors, kindOf, RepeatedKey, type ContainerKind, type JsonKey, type JsonVisitor, type Selector } from "./selectors.js";
-import { splitJson, SplitSyntaxError, UnsupportedShape } from "./splitter.js";
+import { splitJson, SplitSyntaxError, UnsupportedShape, type RawVisitor } from "./splitter.js";
 import { describeSyntaxError, parseStreaming, streamPass } from "./stream-engine.js";
 
 export type { ContainerKind, JsonKey, JsonVisitor } from "./selectors.js";
+export type { RawVisitor } from "./splitter.js";
 
 export interface JsonReadResult {
   /** Kind of the container each selector iterated over (`$` for `$.*`, `$.images` for `$.images.*`). */
   containers: Map<string, ContainerKind>;
   engine: JsonEngine;
+  /** The top-level values asked for with `keep` (absent keys are missing from the map). */
+  values: Map<string, unknown>;
+}
+
+/** What one read asks for besides the elements of its containers. */
+export interface JsonReadExtras {
+  /** Top-level keys whose whole values are wanted (small ones, like `info`), not streamed. */
+  keep?: readonly string[];
+  /** A progress bar over the file's bytes, made once its size is known. */
+  progress?: (totalBytes: number) => Progress;
 }
 
 export type JsonEngine = "parse" | "split" | "stream";
@@ -54,8 +66,8 @@ export function expectArrayContainer(file: string, path: string, kind: Container
 }
 
 /** Reads `file`, calling each selector's visitor for every element of its container. */
-export async function readJson(file: string, select: Record<string, JsonVisitor>, settings: JsonReadSettings = {}): Promise<JsonReadResult> {
-  const selectors = parseSelectors(select);
+/** The file's stat, or a usage error saying why it cannot be read. */
+export async function statInput(file: string): Promise<Stats> {
   let info: Stats;
   try {
     info = await stat(file);
@@ -64,24 +76,93 @@ export async function readJson(file: string, select: Record<string, JsonVisitor>
   }
   if (!info.isFile()) throw new UsageError(`${file}: not a file`);
   if (info.size === 0) throw new InputError(file, undefined, "file is empty, expected JSON");
+  return info;
+}
+
+/** A hash that also moves a progress bar by the bytes it is fed. */
+function withProgress(hash: ChunkHash, progress: Progress | undefined): ChunkHash {
+  if (!progress) return hash;
+  return {
+    update: (chunk) => {
+      hash.update(chunk);
+      progress.tick(chunk.length);
+    },
+    reset() {
+      hash.reset();
+      return this;
+    },
+    digest: () => hash.digest(),
+    close: () => hash.close(),
+  };
+}
+
+/** Reads `file`, calling each selector's visitor for every element of its container. */
+export async function readJson(file: string, select: Record<string, JsonVisitor>, settings: JsonReadSettings = {}, extras: JsonReadExtras = {}): Promise<JsonReadResult> {
+  const selectors = parseSelectors(select);
+  const keep = extras.keep ?? [];
+  const info = await statInput(file);
   const engine = settings.engine ?? "split";
   const hash = hashFor(info.size, settings.hashThreadBytes);
+  const progress = extras.progress?.(info.size);
+  const fed = withProgress(hash, progress);
   try {
     let result: JsonReadResult;
-    if (engine === "parse") result = await parseWhole(file, selectors, hash);
-    else if (engine === "split" && selectors.every((s) => s.segments.length <= 1)) result = await parseSplit(file, selectors, hash, settings.batchBytes);
-    else result = { containers: await parseStreaming(file, selectors, hash), engine: "stream" };
+    if (engine === "parse") result = await parseWhole(file, selectors, fed, keep);
+    else if (engine === "split" && selectors.every((s) => s.segments.length <= 1)) result = await parseSplit(file, selectors, fed, settings.batchBytes, keep);
+    else result = { ...(await parseStreaming(file, selectors, fed, keep)), engine: "stream" };
     settings.inputs?.record({ path: file, ...(await hash.digest()), reader: result.engine });
     return result;
   } catch (error) {
     if (error instanceof RepeatedKey) throw new InputError(file, error.where || undefined, error.message);
     throw error;
   } finally {
+    progress?.stop();
     await hash.close();
   }
 }
 
-async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, batchBytes: number | undefined): Promise<JsonReadResult> {
+/**
+ * A second pass over a file a first pass has read and checked: each element of the named
+ * top-level arrays is handed over as its bytes, unparsed, for copying into an output as it is.
+ * Returns how many elements each array had (the caller compares them with its first pass).
+ */
+export async function readRawElements(file: string, select: Record<string, RawVisitor>, extras: Pick<JsonReadExtras, "progress"> = {}): Promise<Map<string, number>> {
+  const info = await statInput(file);
+  const counts = new Map<string, number>(Object.keys(select).map((key) => [key, 0]));
+  const progress = extras.progress?.(info.size);
+  try {
+    await splitJson(
+      file,
+      Object.entries(select).map(([key, raw]) => ({
+        rootKey: key,
+        visit: () => {},
+        raw: (element, index) => {
+          counts.set(key, index + 1);
+          raw(element, index);
+        },
+      })),
+      undefined,
+      undefined,
+      progress ? (bytes) => progress.tick(bytes) : undefined,
+    );
+  } catch (error) {
+    if (error instanceof RepeatedKey) throw new InputError(file, error.where || undefined, error.message);
+    if (error instanceof SplitSyntaxError || error instanceof UnsupportedShape) throw new InputError(file, undefined, `changed since it was first read: ${error.message}`);
+    throw error;
+  } finally {
+    progress?.stop();
+  }
+  return counts;
+}
+
+function keptValues(root: unknown, keep: readonly string[]): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  if (root === null || typeof root !== "object" || Array.isArray(root)) return values;
+  for (const key of keep) if (Object.hasOwn(root, key)) values.set(key, (root as Record<string, unknown>)[key]);
+  return values;
+}
+
+async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, batchBytes: number | undefined, keep: readonly string[]): Promise<JsonReadResult> {
   let visits = 0;
   const counted = selectors.map((s) => ({
     rootKey: s.segments[0],
@@ -91,11 +172,12 @@ async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, 
     },
   }));
   try {
-    return { containers: await splitJson(file, counted, batchBytes, hash), engine: "split" };
+    const { kinds, skeleton } = await splitJson(file, counted, batchBytes, hash);
+    return { containers: kinds, engine: "split", values: keptValues(skeleton, keep) };
   } catch (error) {
     if (error instanceof UnsupportedShape) {
       // The splitter stopped early: the library reads (and hashes) the whole file again.
-      if (visits === 0) return { containers: await parseStreaming(file, selectors, hash.reset()), engine: "stream" };
+      if (visits === 0) return { ...(await parseStreaming(file, selectors, hash.reset(), keep)), engine: "stream" };
       throw new InputError(file, undefined, `cannot stream this file: ${error.message}`);
     }
     if (!(error instanceof SplitSyntaxError)) throw error;
@@ -105,7 +187,7 @@ async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, 
   }
 }
 
-async function parseWhole(file: string, selectors: Selector[], hash: ChunkHash): Promise<JsonReadResult> {
+async function parseWhole(file: string, selectors: Selector[], hash: ChunkHash, keep: readonly string[]): Promise<JsonReadResult> {
   const handle = await open(file, "r");
   let bytes: Buffer;
   try {
@@ -137,7 +219,7 @@ async function parseWhole(file: string, selectors: Selector[], hash: ChunkHash):
     if (kind === "array") (node as unknown[]).forEach((value, index) => selector.visit(value, index));
     else if (kind === "object") for (const [key, value] of Object.entries(node as object)) selector.visit(value, key);
   }
-  return { containers, engine: "parse" };
+  return { containers, engine: "parse", values: keptValues(root, keep) };
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {

@@ -22,6 +22,22 @@ export interface SplitSelector {
   /** undefined selects the root's elements (`$.*`); a key selects `$.<key>.*`. */
   rootKey: string | undefined;
   visit: JsonVisitor;
+  /**
+   * Instead of parsing, hand over each element of the (array) container as its bytes, without
+   * the whitespace around it: for a second pass over a file already checked, copying elements
+   * through without rebuilding them. The bytes are a view of the batch: copy what you keep.
+   */
+  raw?: RawVisitor;
+}
+
+/** Receives one array element as bytes (a view, valid only during the call). */
+export type RawVisitor = (element: Uint8Array, index: number) => void;
+
+export interface SplitResult {
+  /** Kind of each selected container. */
+  kinds: Map<string, ContainerKind>;
+  /** Everything outside the selected containers, parsed (the selected containers left empty). */
+  skeleton: unknown;
 }
 
 /** The file does not have a shape this engine handles; nothing was visited yet. */
@@ -53,11 +69,12 @@ const isOpen = (c: number) => c === 0x5b || c === 0x7b;
 const isClose = (c: number) => c === 0x5d || c === 0x7d;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-export async function splitJson(file: string, selectors: SplitSelector[], batchBytes = BATCH_BYTES, hash?: ChunkHash): Promise<Map<string, ContainerKind>> {
+export async function splitJson(file: string, selectors: SplitSelector[], batchBytes = BATCH_BYTES, hash?: ChunkHash, onChunk?: (bytes: number) => void): Promise<SplitResult> {
   const splitter = new Splitter(selectors, batchBytes);
   let first = true;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     hash?.update(chunk);
+    onChunk?.(chunk.length);
     let data: Buffer = chunk;
     if (first && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
     first = false;
@@ -74,6 +91,7 @@ class Splitter {
   private memberKeys = new Set<string>();
   private batchCommas = 0;
   private readonly byKey = new Map<string, JsonVisitor>();
+  private readonly rawByKey = new Map<string, RawVisitor>();
   private readonly rootVisitor: JsonVisitor | undefined;
   private depth = 0;
   private inString = false;
@@ -87,6 +105,9 @@ class Splitter {
   private lastSignificant = 0;
   // The selected container being split, if any.
   private visit: JsonVisitor | undefined;
+  private raw: RawVisitor | undefined;
+  /** Raw mode: offsets in the batch of the commas between its elements. */
+  private cuts: number[] = [];
   private interiorDepth = 0;
   private isObject = false;
   private parts: Buffer[] = [];
@@ -99,7 +120,11 @@ class Splitter {
     private readonly batchBytes: number,
   ) {
     this.rootVisitor = selectors.find((s) => s.rootKey === undefined)?.visit;
-    for (const s of selectors) if (s.rootKey !== undefined) this.byKey.set(s.rootKey, s.visit);
+    for (const s of selectors) {
+      if (s.rootKey === undefined) continue;
+      this.byKey.set(s.rootKey, s.visit);
+      if (s.raw) this.rawByKey.set(s.rootKey, s.raw);
+    }
     if (this.rootVisitor && this.byKey.size > 0) throw new UnsupportedShape("$.* together with $.key.*");
   }
 
@@ -142,7 +167,10 @@ class Splitter {
           this.flush(false);
           segment = i + 1;
           this.afterCut = true;
-        } else this.batchCommas++;
+        } else {
+          this.batchCommas++;
+          if (this.raw) this.cuts.push(this.partBytes + (i - segment));
+        }
       }
       if (this.depth === 1 && !this.visit && !isSpace(c)) this.lastSignificant = c;
     }
@@ -150,7 +178,7 @@ class Splitter {
     else this.appendSkeleton(chunk.subarray(segment));
   }
 
-  end(): Map<string, ContainerKind> {
+  end(): SplitResult {
     if (this.inString || this.depth !== 0 || this.visit) throw new SplitSyntaxError("unexpected end of file");
     const skeleton = this.parse(Buffer.concat(this.skeleton), "", "");
     const kinds = new Map<string, ContainerKind>();
@@ -159,7 +187,7 @@ class Splitter {
       const value = isRecord(skeleton) ? skeleton[key] : undefined;
       kinds.set(`$.${key}`, value === undefined ? "missing" : kindOf(value));
     }
-    return kinds;
+    return { kinds, skeleton };
   }
 
   private openRoot(c: number): void {
@@ -194,8 +222,11 @@ class Splitter {
     this.memberKeys = new Set();
     this.batchCommas = 0;
     this.visit = this.depth === 1 ? this.rootVisitor : this.byKey.get(this.lastKey!);
+    this.raw = this.depth === 1 ? undefined : this.rawByKey.get(this.lastKey!);
+    this.cuts = [];
     this.interiorDepth = this.depth;
     this.isObject = c === 0x7b;
+    if (this.raw && this.isObject) throw new UnsupportedShape(`raw elements of an object ($.${this.lastKey})`);
     this.parts = [];
     this.partBytes = 0;
     this.afterCut = false;
@@ -222,6 +253,10 @@ class Splitter {
     this.partBytes = 0;
     const commas = this.batchCommas;
     this.batchCommas = 0;
+    if (this.raw) {
+      this.flushRaw(bytes);
+      return;
+    }
     const value = this.parse(bytes, this.isObject ? "{" : "[", this.isObject ? "}" : "]");
     const visit = this.visit!;
     let count = 0;
@@ -244,6 +279,23 @@ class Splitter {
     }
     // A cut sits on a comma, so the batches on both sides of it must hold an element: `[1,]`.
     if (count === 0 && (this.afterCut || !last)) throw new SplitSyntaxError("empty element");
+  }
+
+  /** Raw mode: the batch's elements as views between the commas recorded, whitespace trimmed. */
+  private flushRaw(bytes: Buffer): void {
+    const raw = this.raw!;
+    const cuts = this.cuts;
+    this.cuts = [];
+    let start = 0;
+    for (let k = 0; k <= cuts.length; k++) {
+      let end = k < cuts.length ? cuts[k]! : bytes.length;
+      const next = end + 1;
+      while (start < end && isSpace(bytes[start]!)) start++;
+      while (end > start && isSpace(bytes[end - 1]!)) end--;
+      // Only an empty array leaves nothing between its brackets; the first pass refused `[1,]`.
+      if (end > start) raw(bytes.subarray(start, end), this.index++);
+      start = next;
+    }
   }
 
   private memberPath(key: string): string {

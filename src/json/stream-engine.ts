@@ -9,8 +9,10 @@ import { InputError, childPath } from "../core/errors.js";
 import type { ChunkHash } from "../core/inputs.js";
 import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, type Selector } from "./selectors.js";
 
-export async function parseStreaming(file: string, selectors: Selector[], hash?: ChunkHash): Promise<Map<string, ContainerKind>> {
+export async function parseStreaming(file: string, selectors: Selector[], hash?: ChunkHash, keep: readonly string[] = []): Promise<{ containers: Map<string, ContainerKind>; values: Map<string, unknown> }> {
   const containers = new Map<string, ContainerKind>(selectors.map((s) => [s.container, "missing"]));
+  const values = new Map<string, unknown>();
+  const kept = new Set(keep);
   const byDepth = new Map<number, Selector[]>();
   for (const selector of selectors) {
     const depth = selector.segments.length + 1;
@@ -20,7 +22,11 @@ export async function parseStreaming(file: string, selectors: Selector[], hash?:
   let visitorError: unknown;
   const parents = new Map<Selector, unknown>();
   const memberKeys = new Map<Selector, Set<string>>();
-  await streamPass(file, selectors.map((s) => `${s.container}.*`), () => visitorError, ({ value, key, parent, stack }) => {
+  await streamPass(file, [...selectors.map((s) => `${s.container}.*`), ...keep.map((key) => `$.${key}`)], () => visitorError, ({ value, key, parent, stack }) => {
+    if (stack.length === 1 && typeof key === "string" && kept.has(key) && !Array.isArray(parent)) {
+      values.set(key, value);
+      return;
+    }
     // stack[0] is the root; stack[i].key for i >= 1 are the keys down to this value's parent.
     for (const selector of byDepth.get(stack.length) ?? []) {
       if (!selector.segments.every((segment, i) => stack[i + 1]?.key === segment)) continue;
@@ -44,7 +50,7 @@ export async function parseStreaming(file: string, selectors: Selector[], hash?:
       if (containers.has(path)) containers.set(path, kindOf(value));
     });
   }
-  return containers;
+  return { containers, values };
 }
 
 /** "line 3, column 14" for a byte offset, counting newlines on a second read of the file. */

@@ -57,3 +57,31 @@ export function cocoBoxProblem(value: unknown): string | undefined {
   const [x, y, w, h] = value as [number, number, number, number];
   return w < 0 || h < 0 ? `width and height must be >= 0, got [${x}, ${y}, ${w}, ${h}]` : undefined;
 }
+
+/**
+ * The path below `value` of its first number that is not finite (`.segmentation[0][3]`; "" for
+ * the value itself), or undefined. JSON.parse reads 1e400 as Infinity, which JSON.stringify
+ * writes as null: values copied to an output are checked with this first.
+ */
+export function nonFiniteNumberPath(value: unknown): string | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : "";
+  if (value === null || typeof value !== "object") return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      // Polygons are long lists of numbers: test those without a call.
+      if (typeof item === "number") {
+        if (!Number.isFinite(item)) return `[${i}]`;
+        continue;
+      }
+      const below = nonFiniteNumberPath(item);
+      if (below !== undefined) return `[${i}]${below}`;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const below = nonFiniteNumberPath(item);
+    if (below !== undefined) return `${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}${below}`;
+  }
+  return undefined;
+}

@@ -1,18 +1,23 @@
 /** The one registry of commands: the CLI builds its program from this list, in this order. */
 import type { CommandDefinition } from "../define.js";
+import { convertLvisCommand } from "./convert-lvis.js";
 import { evalFlickr30kCommand } from "./eval-flickr30k.js";
 import { evalLvisCommand } from "./eval-lvis.js";
 import { evalRefcocoCommand } from "./eval-refcoco.js";
 import { inferDirCommand } from "./infer-dir.js";
 import { mergeAnnotationsCommand } from "./merge-annotations.js";
 
-export const COMMANDS: readonly CommandDefinition[] = [evalRefcocoCommand, evalLvisCommand, evalFlickr30kCommand, mergeAnnotationsCommand, inferDirCommand];
+export const COMMANDS: readonly CommandDefinition[] = [evalRefcocoCommand, evalLvisCommand, evalFlickr30kCommand, mergeAnnotationsCommand, inferDirCommand, convertLvisCommand];
 
 /** Commands with two words (`eval refcoco`) are grouped under the first; each group has its help. */
 export const GROUPS: Readonly<Record<string, { description: string; help: string }>> = {
   eval: {
     description: "evaluate predictions on a grounding benchmark",
     help: "\nExamples:\n  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json\n  $ mdetr eval lvis --annotations lvis_v1_minival.json --predictions dets.json\n  $ mdetr eval flickr30k --flickr-dir flickr30k_entities/ --split test --predictions preds.json\n",
+  },
+  convert: {
+    description: "write training sets in the layouts MDETR's scripts produce",
+    help: "\nExamples:\n  $ mdetr convert lvis --annotations lvis_v1_train.json --fraction 0.1 -o detection_lvis10_train.json\n",
   },
   infer: {
     description: "run an exported grounding model",
