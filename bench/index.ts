@@ -1,4 +1,5 @@
 /** `npm run bench -- <name> [options]`: one benchmark per heavy command; each makes its own data. */
+import { benchConvertLvis } from "./convert-lvis.js";
 import { benchFlickr30k } from "./flickr30k.js";
 import { benchInfer } from "./infer.js";
 import { benchLvis } from "./lvis.js";
@@ -6,6 +7,7 @@ import { benchMerge } from "./merge.js";
 import { benchRefcoco } from "./refcoco.js";
 
 const benches: Record<string, (argv: string[]) => Promise<void>> = {
+  "convert-lvis": benchConvertLvis,
   flickr30k: benchFlickr30k,
   infer: benchInfer,
   lvis: benchLvis,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { readJson, type JsonEngine, type JsonKey } from "../src/json/reader.js";
+import { readJson, readRawElements, type JsonEngine, type JsonKey } from "../src/json/reader.js";
 import { createHash } from "node:crypto";
 import { InputError } from "../src/core/errors.js";
 import { ContentHash, InputLog, THREADED_HASH_BYTES, ThreadedHash } from "../src/core/inputs.js";
@@ -44,6 +44,15 @@ for (const engine of ["parse", "split", "stream"] as const) {
       assert.deepEqual(got.containers, { $: "object" });
       const empty = await read(fileWith('{"images": []}'), ["$.images.*", "$.annotations.*"]);
       assert.deepEqual(empty.containers, { "$.images": "array", "$.annotations": "missing" });
+    });
+
+    it("returns the top-level values asked for with keep, whatever their kind", async () => {
+      const file = fileWith(JSON.stringify({ info: { a: [1, { b: 2 }] }, images: [{ id: 1 }], licenses: "none", n: null }));
+      for (const keep of [["info"], ["licenses", "n", "absent"]]) {
+        const result = await readJson(file, { "$.images.*": () => {} }, { engine }, { keep });
+        const expected = Object.entries({ info: { a: [1, { b: 2 }] }, licenses: "none", n: null }).filter(([key]) => keep.includes(key));
+        assert.deepEqual([...result.values].sort(), expected.sort());
+      }
     });
 
     it("turns 1e400 into Infinity for the caller to reject", async () => {
@@ -108,6 +117,27 @@ describe("JSON splitter batches", () => {
   for (const bad of ["[1,2,3,]", "[1,,2]", '{"a":1,"b":2,}', "[1,2] x"]) {
     it(`rejects ${bad} even where a cut falls on the bad comma`, async () => {
       await assert.rejects(split(bad), SplitSyntaxError);
+    });
+  }
+});
+
+describe("raw elements (a second pass copying elements unparsed)", () => {
+  const elements = [{ id: 1, s: "a, ]}" }, [1, [2, { x: "\\\"" }]], "plain", 3.25e-7, null, { nested: { deep: [[], {}] } }];
+  const text = `{ "info" : {"v": [1,2]},\n "images" :\t[ ${elements.map((e) => JSON.stringify(e)).join(" ,\n  ")} ] , "annotations": [], "other": [ {"a": 1} ] }`;
+
+  for (const batchBytes of [1, 3, 7, 1 << 20]) {
+    it(`hands over each element's bytes, trimmed, across batches of ${batchBytes} bytes`, async () => {
+      const seen: Record<string, string[]> = { images: [], annotations: [] };
+      const counts = await readRawElements(fileWith(text), {
+        images: (element, index) => {
+          assert.equal(index, seen["images"]!.length);
+          seen["images"]!.push(Buffer.from(element).toString("utf8"));
+        },
+        annotations: (element) => seen["annotations"]!.push(Buffer.from(element).toString("utf8")),
+      }, { batchBytes });
+      assert.deepEqual(seen["images"], elements.map((e) => JSON.stringify(e)));
+      assert.deepEqual(seen["annotations"], []);
+      assert.deepEqual(Object.fromEntries(counts), { images: elements.length, annotations: 0 });
     });
   }
 });

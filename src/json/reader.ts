@@ -17,11 +17,12 @@
  */
 import type { Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import { InputError, UsageError } from "../core/errors.js";
+import { childPath, InputError, UsageError } from "../core/errors.js";
 import { hashFor, type ChunkHash, type InputLog } from "../core/inputs.js";
 import type { Progress } from "../core/progress.js";
 import { parseSelectors, kindOf, RepeatedKey, type ContainerKind, type JsonKey, type JsonVisitor, type Selector } from "./selectors.js";
-import { splitJson, SplitSyntaxError, UnsupportedShape, type RawVisitor } from "./splitter.js";
+import { SkippedNonFinite, splitJson, SplitSyntaxError, UnsupportedShape, type RawVisitor } from "./splitter.js";
+import { isRecord, nonFiniteNumberPath } from "./validate.js";
 import { describeSyntaxError, parseStreaming, streamPass } from "./stream-engine.js";
 
 export type { ContainerKind, JsonKey, JsonVisitor } from "./selectors.js";
@@ -33,6 +34,11 @@ export interface JsonReadResult {
   engine: JsonEngine;
   /** The top-level values asked for with `keep` (absent keys are missing from the map). */
   values: Map<string, unknown>;
+  /**
+   * The split engine only, for the containers named in `offsets`: the file offsets of the `[`, of
+   * each comma between elements and of the `]` (element k lies between entries k and k + 1).
+   */
+  offsets: Map<string, Float64Array>;
 }
 
 /** What one read asks for besides the elements of its containers. */
@@ -41,6 +47,14 @@ export interface JsonReadExtras {
   keep?: readonly string[];
   /** A progress bar over the file's bytes, made once its size is known. */
   progress?: (totalBytes: number) => Progress;
+  /**
+   * Per top-level container (`annotations`), a member of its object elements (`segmentation`)
+   * that is checked (valid JSON, finite numbers) but handed to the visitor as null. The split
+   * engine does not even parse it, which is most of the time JSON.parse spends on LVIS files.
+   */
+  skip?: Readonly<Record<string, string>>;
+  /** Top-level containers whose elements' file offsets are wanted (see JsonReadResult.offsets). */
+  offsets?: readonly string[];
 }
 
 export type JsonEngine = "parse" | "split" | "stream";
@@ -98,7 +112,7 @@ function withProgress(hash: ChunkHash, progress: Progress | undefined): ChunkHas
 
 /** Reads `file`, calling each selector's visitor for every element of its container. */
 export async function readJson(file: string, select: Record<string, JsonVisitor>, settings: JsonReadSettings = {}, extras: JsonReadExtras = {}): Promise<JsonReadResult> {
-  const selectors = parseSelectors(select);
+  const selectors = parseSelectors(withSkippedMembers(file, select, extras.skip ?? {}));
   const keep = extras.keep ?? [];
   const info = await statInput(file);
   const engine = settings.engine ?? "split";
@@ -108,12 +122,13 @@ export async function readJson(file: string, select: Record<string, JsonVisitor>
   try {
     let result: JsonReadResult;
     if (engine === "parse") result = await parseWhole(file, selectors, fed, keep);
-    else if (engine === "split" && selectors.every((s) => s.segments.length <= 1)) result = await parseSplit(file, selectors, fed, settings.batchBytes, keep);
-    else result = { ...(await parseStreaming(file, selectors, fed, keep)), engine: "stream" };
+    else if (engine === "split" && selectors.every((s) => s.segments.length <= 1)) result = await parseSplit(file, selectors, fed, settings.batchBytes, extras);
+    else result = { ...(await parseStreaming(file, selectors, fed, keep)), engine: "stream", offsets: new Map() };
     settings.inputs?.record({ path: file, ...(await hash.digest()), reader: result.engine });
     return result;
   } catch (error) {
     if (error instanceof RepeatedKey) throw new InputError(file, error.where || undefined, error.message);
+    if (error instanceof SkippedNonFinite) throw new InputError(file, error.where, NON_FINITE);
     throw error;
   } finally {
     progress?.stop();
@@ -121,12 +136,37 @@ export async function readJson(file: string, select: Record<string, JsonVisitor>
   }
 }
 
+const NON_FINITE = "expected a finite number, got a number out of range";
+
+/**
+ * The visitors, each first checking and nulling its container's skipped member, so that every
+ * engine hands over the same values (the split engine nulls it without parsing it).
+ */
+function withSkippedMembers(file: string, select: Record<string, JsonVisitor>, skip: Readonly<Record<string, string>>): Record<string, JsonVisitor> {
+  const wrapped: Record<string, JsonVisitor> = {};
+  for (const [path, visit] of Object.entries(select)) {
+    const container = path.replace(/^\$\.?/, "").replace(/\.\*$/, "");
+    const member = skip[container];
+    wrapped[path] = member === undefined
+      ? visit
+      : (value, key) => {
+          if (isRecord(value) && value[member] !== undefined && value[member] !== null) {
+            const below = nonFiniteNumberPath(value[member]);
+            if (below !== undefined) throw new InputError(file, `${childPath(childPath(container, key), member)}${below}`, NON_FINITE);
+            value[member] = null;
+          }
+          visit(value, key);
+        };
+  }
+  return wrapped;
+}
+
 /**
  * A second pass over a file a first pass has read and checked: each element of the named
  * top-level arrays is handed over as its bytes, unparsed, for copying into an output as it is.
  * Returns how many elements each array had (the caller compares them with its first pass).
  */
-export async function readRawElements(file: string, select: Record<string, RawVisitor>, extras: Pick<JsonReadExtras, "progress"> = {}): Promise<Map<string, number>> {
+export async function readRawElements(file: string, select: Record<string, RawVisitor>, settings: Pick<JsonReadSettings, "batchBytes"> = {}, extras: Pick<JsonReadExtras, "progress"> = {}): Promise<Map<string, number>> {
   const info = await statInput(file);
   const counts = new Map<string, number>(Object.keys(select).map((key) => [key, 0]));
   const progress = extras.progress?.(info.size);
@@ -141,7 +181,7 @@ export async function readRawElements(file: string, select: Record<string, RawVi
           raw(element, index);
         },
       })),
-      undefined,
+      settings.batchBytes,
       undefined,
       progress ? (bytes) => progress.tick(bytes) : undefined,
     );
@@ -162,22 +202,29 @@ function keptValues(root: unknown, keep: readonly string[]): Map<string, unknown
   return values;
 }
 
-async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, batchBytes: number | undefined, keep: readonly string[]): Promise<JsonReadResult> {
+async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, batchBytes: number | undefined, extras: JsonReadExtras): Promise<JsonReadResult> {
   let visits = 0;
-  const counted = selectors.map((s) => ({
-    rootKey: s.segments[0],
-    visit: (value: unknown, key: JsonKey) => {
-      visits++;
-      s.visit(value, key);
-    },
-  }));
+  const keep = extras.keep ?? [];
+  const counted = selectors.map((s) => {
+    const rootKey = s.segments[0];
+    const skipMember = rootKey === undefined ? undefined : extras.skip?.[rootKey];
+    return {
+      rootKey,
+      visit: (value: unknown, key: JsonKey) => {
+        visits++;
+        s.visit(value, key);
+      },
+      ...(skipMember === undefined ? {} : { skipMember }),
+      offsets: rootKey !== undefined && (extras.offsets ?? []).includes(rootKey),
+    };
+  });
   try {
-    const { kinds, skeleton } = await splitJson(file, counted, batchBytes, hash);
-    return { containers: kinds, engine: "split", values: keptValues(skeleton, keep) };
+    const { kinds, skeleton, offsets } = await splitJson(file, counted, batchBytes, hash);
+    return { containers: kinds, engine: "split", values: keptValues(skeleton, keep), offsets };
   } catch (error) {
     if (error instanceof UnsupportedShape) {
       // The splitter stopped early: the library reads (and hashes) the whole file again.
-      if (visits === 0) return { ...(await parseStreaming(file, selectors, hash.reset(), keep)), engine: "stream" };
+      if (visits === 0) return { ...(await parseStreaming(file, selectors, hash.reset(), keep)), engine: "stream", offsets: new Map() };
       throw new InputError(file, undefined, `cannot stream this file: ${error.message}`);
     }
     if (!(error instanceof SplitSyntaxError)) throw error;
@@ -219,7 +266,7 @@ async function parseWhole(file: string, selectors: Selector[], hash: ChunkHash, 
     if (kind === "array") (node as unknown[]).forEach((value, index) => selector.visit(value, index));
     else if (kind === "object") for (const [key, value] of Object.entries(node as object)) selector.visit(value, key);
   }
-  return { containers, engine: "parse", values: keptValues(root, keep) };
+  return { containers, engine: "parse", values: keptValues(root, keep), offsets: new Map() };
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {

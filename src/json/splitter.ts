@@ -16,7 +16,9 @@ import { JSONParser } from "@streamparser/json";
 import { childPath } from "../core/errors.js";
 import type { ChunkHash } from "../core/inputs.js";
 import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, type JsonVisitor } from "./selectors.js";
-import { isRecord } from "./validate.js";
+import { INCOMPLETE, skipJsonValue, SkippedValueProblem } from "./skip-value.js";
+import { isRecord, nonFiniteNumberPath } from "./validate.js";
+import { Growable } from "../core/growable.js";
 
 export interface SplitSelector {
   /** undefined selects the root's elements (`$.*`); a key selects `$.<key>.*`. */
@@ -28,6 +30,13 @@ export interface SplitSelector {
    * through without rebuilding them. The bytes are a view of the batch: copy what you keep.
    */
   raw?: RawVisitor;
+  /**
+   * A member of the container's object elements (`segmentation`) whose value is checked
+   * (skip-value.ts) but not parsed: the visitor sees it as null.
+   */
+  skipMember?: string;
+  /** Record the file offsets of the brackets and commas around the container's elements. */
+  offsets?: boolean;
 }
 
 /** Receives one array element as bytes (a view, valid only during the call). */
@@ -36,6 +45,11 @@ export type RawVisitor = (element: Uint8Array, index: number) => void;
 export interface SplitResult {
   /** Kind of each selected container. */
   kinds: Map<string, ContainerKind>;
+  /**
+   * For selectors with `offsets`: the file offsets of the container's `[`, of each comma between
+   * its elements and of its `]`; element k lies between entries k and k + 1.
+   */
+  offsets: Map<string, Float64Array>;
   /** Everything outside the selected containers, parsed (the selected containers left empty). */
   skeleton: unknown;
 }
@@ -44,6 +58,12 @@ export interface SplitResult {
 export class UnsupportedShape extends Error {}
 /** The file is not valid JSON (or UTF-8); the caller locates the error precisely. */
 export class SplitSyntaxError extends Error {}
+/** A skipped member holds a number JSON.parse would read as Infinity; `where` is its path. */
+export class SkippedNonFinite extends Error {
+  constructor(readonly where: string) {
+    super("a number out of range");
+  }
+}
 /** The first key that occurs twice among the members of `{...}` text (JSON.parse keeps only one). */
 function repeatedKeyIn(objectText: string): string | undefined {
   const seen = new Set<string>();
@@ -64,6 +84,9 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const NULL = Buffer.from("null");
 
 const isOpen = (c: number) => c === 0x5b || c === 0x7b;
 const isClose = (c: number) => c === 0x5d || c === 0x7d;
@@ -72,13 +95,16 @@ const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0
 export async function splitJson(file: string, selectors: SplitSelector[], batchBytes = BATCH_BYTES, hash?: ChunkHash, onChunk?: (bytes: number) => void): Promise<SplitResult> {
   const splitter = new Splitter(selectors, batchBytes);
   let first = true;
+  let offset = 0;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     hash?.update(chunk);
     onChunk?.(chunk.length);
     let data: Buffer = chunk;
-    if (first && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
+    const bom = first && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0;
+    if (bom) data = data.subarray(bom);
     first = false;
-    splitter.write(data);
+    splitter.write(data, offset + bom);
+    offset += chunk.length;
   }
   return splitter.end();
 }
@@ -92,6 +118,8 @@ class Splitter {
   private batchCommas = 0;
   private readonly byKey = new Map<string, JsonVisitor>();
   private readonly rawByKey = new Map<string, RawVisitor>();
+  private readonly skipByKey = new Map<string, string>();
+  private readonly offsetsByKey = new Map<string, Growable<Float64Array>>();
   private readonly rootVisitor: JsonVisitor | undefined;
   private depth = 0;
   private inString = false;
@@ -108,6 +136,20 @@ class Splitter {
   private raw: RawVisitor | undefined;
   /** Raw mode: offsets in the batch of the commas between its elements. */
   private cuts: number[] = [];
+  private offsets: Growable<Float64Array> | undefined;
+  // Skipping a member of the elements (see SplitSelector.skipMember).
+  private skipName = "";
+  private skipKey: Uint8Array | undefined;
+  private elementIsObject = false;
+  /** Last significant byte at the elements' member level ('{' or ',' before a key). */
+  private memberSignificant = 0;
+  /** In a key: how many bytes of skipKey it matched so far (-1: not that key). */
+  private keyMatch = -1;
+  private awaitColon = false;
+  private skipPending = false;
+  /** A skipped value that runs past a chunk: its start in the batch, checked when the batch is parsed. */
+  private skipOpen: { start: number; element: number } | undefined;
+  private ranges: { start: number; end: number; element: number; check: boolean }[] = [];
   private interiorDepth = 0;
   private isObject = false;
   private parts: Buffer[] = [];
@@ -124,27 +166,46 @@ class Splitter {
       if (s.rootKey === undefined) continue;
       this.byKey.set(s.rootKey, s.visit);
       if (s.raw) this.rawByKey.set(s.rootKey, s.raw);
+      else if (s.skipMember) this.skipByKey.set(s.rootKey, s.skipMember);
+      if (s.offsets) this.offsetsByKey.set(s.rootKey, new Growable(Float64Array));
     }
     if (this.rootVisitor && this.byKey.size > 0) throw new UnsupportedShape("$.* together with $.key.*");
   }
 
-  write(chunk: Buffer): void {
+  /** `fileOffset`: where the chunk's first byte is in the file. */
+  write(chunk: Buffer, fileOffset: number): void {
     let segment = 0;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i]!;
       if (this.inString) {
         if (this.escaped) this.escaped = false;
-        else if (c === BACKSLASH) this.escaped = true;
-        else if (c === QUOTE) {
+        else if (c === BACKSLASH) {
+          this.escaped = true;
+          this.keyMatch = -1;
+        } else if (c === QUOTE) {
           this.inString = false;
           if (this.keyBytes) this.finishKey();
-        }
+          if (this.keyMatch >= 0) this.awaitColon = this.keyMatch === this.skipKey!.length;
+          this.keyMatch = -1;
+        } else if (this.keyMatch >= 0) this.keyMatch = c === this.skipKey![this.keyMatch] ? this.keyMatch + 1 : -1;
         if (this.keyBytes && this.inString) this.keyBytes.push(c);
         continue;
+      }
+      if (this.skipPending && !isSpace(c)) {
+        this.skipPending = false;
+        const at = this.partBytes + (i - segment);
+        const end = this.tryToSkip(chunk, i);
+        if (end !== INCOMPLETE) {
+          this.ranges.push({ start: at, end: at + (end - i), element: this.batchCommas, check: false });
+          i = end - 1;
+          continue;
+        }
+        this.skipOpen = { start: at, element: this.batchCommas };
       }
       if (c === QUOTE) {
         this.inString = true;
         if (this.depth === 1 && !this.visit) this.keyBytes = [];
+        else if (this.elementIsObject && this.depth === this.interiorDepth + 1 && (this.memberSignificant === OPEN_OBJECT || this.memberSignificant === COMMA)) this.keyMatch = 0;
       } else if (isOpen(c)) {
         if (this.depth === 0) this.openRoot(c);
         this.depth++;
@@ -152,16 +213,21 @@ class Splitter {
           this.appendSkeleton(chunk.subarray(segment, i + 1));
           segment = i + 1;
           this.enterContainer(c);
-        }
+          this.offsets?.push(fileOffset + i);
+        } else if (this.skipKey && this.depth === this.interiorDepth + 1 && !this.skipOpen) this.elementIsObject = c === OPEN_OBJECT;
       } else if (isClose(c)) {
+        if (this.skipOpen && this.depth === this.interiorDepth + 1) this.closeSkip(this.partBytes + (i - segment));
         if (this.visit && this.depth === this.interiorDepth) {
           this.appendPart(chunk.subarray(segment, i));
           this.flush(true);
           segment = i;
           this.visit = undefined;
+          this.offsets?.push(fileOffset + i);
+          this.offsets = undefined;
         }
         if (--this.depth < 0) throw new SplitSyntaxError("unbalanced closing bracket");
       } else if (c === COMMA && this.visit && this.depth === this.interiorDepth) {
+        this.offsets?.push(fileOffset + i);
         if (this.partBytes + (i - segment) >= this.batchBytes) {
           this.appendPart(chunk.subarray(segment, i));
           this.flush(false);
@@ -171,11 +237,32 @@ class Splitter {
           this.batchCommas++;
           if (this.raw) this.cuts.push(this.partBytes + (i - segment));
         }
-      }
+      } else if (c === COMMA && this.skipOpen && this.depth === this.interiorDepth + 1) this.closeSkip(this.partBytes + (i - segment));
+      else if (c === COLON && this.awaitColon && this.depth === this.interiorDepth + 1) this.skipPending = true;
       if (this.depth === 1 && !this.visit && !isSpace(c)) this.lastSignificant = c;
+      if (this.skipKey && this.depth === this.interiorDepth + 1 && !isSpace(c)) {
+        this.memberSignificant = c;
+        if (c !== QUOTE) this.awaitColon = false;
+      }
     }
     if (this.visit) this.appendPart(chunk.subarray(segment));
     else this.appendSkeleton(chunk.subarray(segment));
+  }
+
+  /** The end of the skipped value starting at chunk[i], or INCOMPLETE (checked later, in its batch). */
+  private tryToSkip(chunk: Buffer, i: number): number {
+    try {
+      return skipJsonValue(chunk, i, chunk.length);
+    } catch (error) {
+      // A bad value is looked at again with its batch, which says where it is.
+      if (error instanceof SkippedValueProblem) return INCOMPLETE;
+      throw error;
+    }
+  }
+
+  private closeSkip(end: number): void {
+    this.ranges.push({ ...this.skipOpen!, end, check: true });
+    this.skipOpen = undefined;
   }
 
   end(): SplitResult {
@@ -187,7 +274,8 @@ class Splitter {
       const value = isRecord(skeleton) ? skeleton[key] : undefined;
       kinds.set(`$.${key}`, value === undefined ? "missing" : kindOf(value));
     }
-    return { kinds, skeleton };
+    const offsets = new Map<string, Float64Array>([...this.offsetsByKey].map(([key, growable]) => [key, growable.view()]));
+    return { kinds, skeleton, offsets };
   }
 
   private openRoot(c: number): void {
@@ -224,6 +312,12 @@ class Splitter {
     this.visit = this.depth === 1 ? this.rootVisitor : this.byKey.get(this.lastKey!);
     this.raw = this.depth === 1 ? undefined : this.rawByKey.get(this.lastKey!);
     this.cuts = [];
+    this.offsets = this.depth === 1 ? undefined : this.offsetsByKey.get(this.lastKey!);
+    const skip = this.depth === 1 ? undefined : this.skipByKey.get(this.lastKey!);
+    this.skipName = skip ?? "";
+    this.skipKey = skip === undefined ? undefined : Buffer.from(skip);
+    this.elementIsObject = false;
+    this.ranges = [];
     this.interiorDepth = this.depth;
     this.isObject = c === 0x7b;
     if (this.raw && this.isObject) throw new UnsupportedShape(`raw elements of an object ($.${this.lastKey})`);
@@ -257,7 +351,7 @@ class Splitter {
       this.flushRaw(bytes);
       return;
     }
-    const value = this.parse(bytes, this.isObject ? "{" : "[", this.isObject ? "}" : "]");
+    const value = this.parse(this.ranges.length > 0 ? this.withoutSkipped(bytes) : bytes, this.isObject ? "{" : "[", this.isObject ? "}" : "]");
     const visit = this.visit!;
     let count = 0;
     if (this.isObject) {
@@ -279,6 +373,33 @@ class Splitter {
     }
     // A cut sits on a comma, so the batches on both sides of it must hold an element: `[1,]`.
     if (count === 0 && (this.afterCut || !last)) throw new SplitSyntaxError("empty element");
+  }
+
+  /** The batch with each skipped value replaced by null; values not checked yet are checked now. */
+  private withoutSkipped(bytes: Buffer): Buffer {
+    const pieces: Uint8Array[] = [];
+    let previous = 0;
+    for (const range of this.ranges) {
+      if (range.check) this.checkSkipped(bytes, range);
+      pieces.push(bytes.subarray(previous, range.start), NULL);
+      previous = range.end;
+    }
+    pieces.push(bytes.subarray(previous));
+    this.ranges = [];
+    return Buffer.concat(pieces);
+  }
+
+  private checkSkipped(bytes: Buffer, range: { start: number; end: number; element: number }): void {
+    let end = range.end;
+    while (end > range.start && isSpace(bytes[end - 1]!)) end--;
+    try {
+      if (skipJsonValue(bytes, range.start, end, true) !== end) throw new SplitSyntaxError("unexpected bytes after a value");
+    } catch (error) {
+      if (!(error instanceof SkippedValueProblem)) throw error;
+      if (error.kind === "syntax") throw new SplitSyntaxError(error.message);
+      const below = nonFiniteNumberPath(JSON.parse(this.decoder.decode(bytes.subarray(range.start, end)))) ?? "";
+      throw new SkippedNonFinite(`${childPath(childPath(this.containerKey ?? "", this.index + range.element), this.skipName)}${below}`);
+    }
   }
 
   /** Raw mode: the batch's elements as views between the commas recorded, whitespace trimmed. */

@@ -5,10 +5,9 @@ import { defineCommand, option } from "../define.js";
 import { parseFraction, parseInteger } from "../options.js";
 
 export function convertProtocol(report: ConvertLvisReport): string {
-  const format =
-    report.format === "mdetr" ? "MDETR's datapoints (lvis_coco_format.py), images in file order" : "an LVIS subset (subsample_lvis.py)";
-  if (!report.sampled) return `every image (fraction 1, no sampling), written as ${format}`;
-  return `MDETR's balanced sampler (lvis_coco_format.py get_subset), seed ${report.seed}: int(${report.images.total} x ${report.fraction}) = ${report.targetCount} images, written as ${format}`;
+  const format = report.format === "mdetr" ? "as MDETR datapoints (lvis_coco_format.py), images in file order" : "as an LVIS subset (subsample_lvis.py)";
+  if (!report.sampled) return `every image (fraction 1, no sampling), ${format}`;
+  return `MDETR's balanced sampler (get_subset), seed ${report.seed}: int(${report.images.total} x ${report.fraction}) = ${report.targetCount} images, ${format}`;
 }
 
 export function convertJson(report: ConvertLvisReport): Record<string, unknown> {

@@ -124,7 +124,7 @@ export async function convertLvis(options: ConvertLvisOptions, { log, read, prog
       bar.stop();
     }
   } else {
-    keptAnnotations = (await writeLvisSubset(options.output, set, kept, (bytes) => progress("writing", bytes))).annotations;
+    keptAnnotations = (await writeLvisSubset(options.output, set, kept, read, (bytes) => progress("writing", bytes))).annotations;
   }
   log.debug(`wrote ${options.output} (${clock.lap()})`);
   const name = referenceName(options.fraction);

@@ -36,6 +36,11 @@ export interface LvisTrainingSet {
   file: string;
   /** Size and modification time when it was read: a second pass checks the file is the same. */
   stamp: { size: number; mtimeMs: number };
+  /**
+   * Where each image and annotation lies in the file (the split engine's offsets: `[`, the commas,
+   * `]`), for a copy that reads only those bytes; absent for the other engines.
+   */
+  offsets: { images: Float64Array; annotations: Float64Array } | undefined;
   /** The file's `info` (when asked for; undefined when the file has none). */
   info: unknown;
   images: {
@@ -129,6 +134,12 @@ function requireFiniteNumbers(file: string, at: string, value: unknown): void {
 
 const stringProblem = (value: unknown) => (typeof value === "string" ? undefined : `expected a string, got ${describeJsonValue(value)}`);
 
+function offsetsOf(found: Map<string, Float64Array>): LvisTrainingSet["offsets"] {
+  const images = found.get("images");
+  const annotations = found.get("annotations");
+  return images && annotations ? { images, annotations } : undefined;
+}
+
 /** Reads an LVIS v1 training file; `progress` shows the bytes read on a terminal. */
 export async function readLvisTrainingSet(file: string, needs: TrainingSetNeeds, settings: JsonReadSettings, progress?: (totalBytes: number) => Progress): Promise<LvisTrainingSet> {
   const imageId = new Growable(Float64Array, 1 << 14);
@@ -199,7 +210,13 @@ export async function readLvisTrainingSet(file: string, needs: TrainingSetNeeds,
       },
     },
     settings,
-    { keep: needs.copy ? ["info"] : [], ...(progress ? { progress } : {}) },
+    {
+      keep: needs.copy ? ["info"] : [],
+      // Polygons are most of the file and nobody here reads them: checked, never parsed.
+      skip: { annotations: "segmentation" },
+      ...(needs.copy ? { offsets: ["images", "annotations"] } : {}),
+      ...(progress ? { progress } : {}),
+    },
   );
   for (const container of ["$.images", "$.categories", "$.annotations"]) expectArrayContainer(file, container, result.containers.get(container));
   // subsample_lvis.py copies data["info"]: a file without it fails there.
@@ -231,6 +248,7 @@ export async function readLvisTrainingSet(file: string, needs: TrainingSetNeeds,
   return {
     file,
     stamp: { size, mtimeMs },
+    offsets: offsetsOf(result.offsets),
     info: result.values.get("info"),
     images: {
       count: ids.length,

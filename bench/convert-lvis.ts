@@ -1,0 +1,110 @@
+/**
+ * `npm run bench -- convert-lvis [--images 100170] [--full]`: an LVIS-v1-train-sized file (by
+ * default 100,170 images, about 1.27 M annotations with polygon segmentations, 1,203 categories:
+ * 337 r / 461 c / 405 f; about 1.1 GB), then `mdetr convert lvis` timed at 1% and 10% in LVIS
+ * format and at 10% in MDETR format (`--full`: also every image in MDETR format, a ~0.5 GB
+ * output). The floor is reading and parsing the same file with no work per element.
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { measureCli, mib, printMeasurement, seededRandom, writeStreamed } from "./support.js";
+
+const CATEGORIES = 1203;
+const RARE = 337;
+const COMMON = 461;
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Images per category: rare 1-10, common 11-100, frequent from 101 up, skewed (LVIS's shape). */
+function imagesPerCategory(random: () => number, images: number): number[] {
+  const scale = images / 100170;
+  return Array.from({ length: CATEGORIES }, (_, c) => {
+    if (c < RARE) return 1 + Math.floor(random() * 10);
+    if (c < RARE + COMMON) return Math.max(1, Math.round((11 + Math.floor(random() * 90)) * Math.min(1, scale * 4)));
+    return Math.max(1, Math.round((101 + 3000 * random() ** 2) * scale));
+  });
+}
+
+function* lvisTrainParts(images: number, random: () => number): Generator<string> {
+  const counts = imagesPerCategory(random, images);
+  const onImage: number[][] = Array.from({ length: images }, () => []);
+  counts.forEach((n, c) => {
+    for (let k = 0; k < n; k++) onImage[Math.floor(random() * images)]!.push(c + 1);
+  });
+  const ids = Array.from({ length: images }, (_, i) => 9 + i * 5 + Math.floor(random() * 5));
+  // LVIS puts annotations before images.
+  yield '{"info":{"description":"LVIS v1 train-sized benchmark data","version":"1.0","year":2020},"annotations":[';
+  let id = 0;
+  for (let i = 0; i < images; i++) {
+    const parts: string[] = [];
+    for (const category of new Set(onImage[i])) {
+      for (let a = 1 + Math.floor(random() * random() * 4); a > 0; a--) {
+        const w = round2(2 + random() * 300);
+        const h = round2(2 + random() * 300);
+        const x = round2(random() * (640 - w));
+        const y = round2(random() * (480 - h));
+        const polygons = Array.from({ length: random() < 0.3 ? 2 : 1 }, () => Array.from({ length: 2 * (20 + Math.floor(random() * 30)) }, (_, k) => round2(k % 2 ? y + random() * h : x + random() * w)));
+        parts.push(JSON.stringify({ area: round2(w * h * 0.6), id: ++id, segmentation: polygons, image_id: ids[i], bbox: [x, y, w, h], category_id: category }));
+      }
+    }
+    if (parts.length) yield (id > parts.length ? "," : "") + parts.join(",");
+  }
+  yield '],"images":[';
+  const pick = () => 1 + Math.floor(random() * CATEGORIES);
+  for (let i = 0; i < images; i++) {
+    const present = new Set(onImage[i]);
+    const negatives = random() < 0.9 ? [...new Set(Array.from({ length: 1 + Math.floor(random() * 10) }, pick))].filter((c) => !present.has(c)) : [];
+    const notExhaustive = present.size && random() < 0.3 ? [[...present][0]!] : [];
+    const url = `http://images.cocodataset.org/train2017/${String(ids[i]).padStart(12, "0")}.jpg`;
+    yield (i ? "," : "") + JSON.stringify({ date_captured: "2013-11-14 11:18:45", neg_category_ids: negatives, id: ids[i], license: 1 + (i % 6), height: 480, width: 640, flickr_url: url.replace("images", "farm"), coco_url: url, not_exhaustive_category_ids: notExhaustive });
+  }
+  yield '],"licenses":[{"url":"http://creativecommons.org/licenses/by/2.0/","id":1,"name":"Attribution License"}],"categories":[';
+  for (let c = 1; c <= CATEGORIES; c++) {
+    const frequency = c <= RARE ? "r" : c <= RARE + COMMON ? "c" : "f";
+    yield (c > 1 ? "," : "") + JSON.stringify({ name: `thing_${c}_(kind)`, instance_count: counts[c - 1]! * 2, def: "a thing", synonyms: [`thing_${c}`], image_count: counts[c - 1], id: c, frequency, synset: `thing_${c}.n.01` });
+  }
+  yield "]}";
+}
+
+/** The floor: the same file read and parsed by the reader with nothing done per element. */
+async function measureFloor(file: string, dir: string): Promise<number> {
+  const script = join(dir, "floor.mjs");
+  const reader = resolve("dist/src/json/reader.js");
+  writeFileSync(script, `import { readJson } from ${JSON.stringify(reader)};\nconst t = performance.now();\nawait readJson(${JSON.stringify(file)}, { "$.images.*": () => {}, "$.annotations.*": () => {}, "$.categories.*": () => {} });\nconsole.log((performance.now() - t) / 1000);\n`);
+  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  await once(child, "exit");
+  return Number(out.trim());
+}
+
+export async function benchConvertLvis(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "100170" }, full: { type: "boolean", default: false }, keep: { type: "boolean", default: false } } });
+  const images = Number(values.images);
+  const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-convert-lvis-"));
+  try {
+    const file = join(dir, "lvis_v1_train.json");
+    process.stderr.write(`generating ${images} images in ${dir} ...\n`);
+    await writeStreamed(file, lvisTrainParts(images, seededRandom(11)));
+    const floor = await measureFloor(file, dir);
+    console.log(`convert-lvis: ${images} images, ${CATEGORIES} categories; ${mib(statSync(file).size)}; floor (read + JSON.parse, nothing kept) ${floor.toFixed(2)} s`);
+    const runs: [string, string[]][] = [
+      ["1%, lvis format", ["--fraction", "0.01"]],
+      ["10%, lvis format", ["--fraction", "0.1"]],
+      ["10%, mdetr format", ["--fraction", "0.1", "--format", "mdetr"]],
+      ...(values.full ? ([["100%, mdetr format", ["--format", "mdetr"]]] as [string, string[]][]) : []),
+    ];
+    for (const [label, options] of runs) {
+      const out = join(dir, "out.json");
+      const m = await measureCli(["convert", "lvis", "--annotations", file, ...options, "-o", out]);
+      printMeasurement(label, m, dir, /\(\d+\.\d+ s\)$/, `, ${(m.seconds / floor).toFixed(2)}x the floor, output ${mib(statSync(out).size)}`);
+      rmSync(out);
+    }
+  } finally {
+    if (values.keep) console.log(`  data kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Checks one JSON value in bytes without building it: the strict grammar of RFC 8259 (numbers,
+ * strings with their escapes, literals, nesting), UTF-8 inside strings, and that every number is
+ * finite as JSON.parse would read it. For members nobody reads but everybody must validate, such
+ * as LVIS polygons (most of a 1.1 GB file): converting their digits to doubles is what makes
+ * JSON.parse slow there, and this does none of that.
+ */
+
+/** The bytes ended before the value did. */
+export const INCOMPLETE = -1;
+
+/** Why a skipped value is refused. */
+export class SkippedValueProblem extends Error {
+  constructor(
+    readonly kind: "syntax" | "non-finite",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const isDigit = (c: number) => c >= ZERO && c <= NINE;
+const isHex = (c: number) => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const LITERALS: Record<number, Uint8Array> = {
+  0x74: Buffer.from("true"),
+  0x66: Buffer.from("false"),
+  0x6e: Buffer.from("null"),
+};
+
+function syntax(message: string): SkippedValueProblem {
+  return new SkippedValueProblem("syntax", message);
+}
+
+/**
+ * Scans the value starting at `start` (no leading whitespace) and returns the offset just past it,
+ * or INCOMPLETE when `end` comes first. With `final`, `end` is known to end the value (a number
+ * may then run up to it). Throws SkippedValueProblem on bad syntax or a number out of range.
+ */
+export function skipJsonValue(bytes: Uint8Array, start: number, end: number, final = false): number {
+  // Open containers, innermost last: 1 array, 2 object.
+  const stack: number[] = [];
+  let i = start;
+  for (;;) {
+    // A value.
+    if (i >= end) return INCOMPLETE;
+    let c = bytes[i]!;
+    if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+      i++;
+      while (i < end && isSpace(bytes[i]!)) i++;
+      if (i >= end) return INCOMPLETE;
+      if (c === OPEN_ARRAY) {
+        if (bytes[i] !== CLOSE_ARRAY) {
+          stack.push(1);
+          continue;
+        }
+        i++;
+      } else {
+        if (bytes[i] !== CLOSE_OBJECT) {
+          stack.push(2);
+          i = skipKey(bytes, i, end);
+          if (i === INCOMPLETE) return INCOMPLETE;
+          continue;
+        }
+        i++;
+      }
+    } else if (c === QUOTE) {
+      i = skipString(bytes, i, end);
+      if (i === INCOMPLETE) return INCOMPLETE;
+    } else if (c === MINUS || isDigit(c)) {
+      i = skipNumber(bytes, i, end, final && stack.length === 0);
+      if (i === INCOMPLETE) return INCOMPLETE;
+    } else {
+      const literal = LITERALS[c];
+      if (!literal) throw syntax(`unexpected ${describe(c)}`);
+      for (let k = 0; k < literal.length; k++, i++) {
+        if (i >= end) return INCOMPLETE;
+        if (bytes[i] !== literal[k]) throw syntax(`unexpected ${describe(bytes[i]!)}`);
+      }
+    }
+    // After a value: close containers or move to the next element.
+    for (;;) {
+      if (stack.length === 0) return i;
+      while (i < end && isSpace(bytes[i]!)) i++;
+      if (i >= end) return INCOMPLETE;
+      c = bytes[i]!;
+      const top = stack[stack.length - 1];
+      if (c === COMMA) {
+        i++;
+        while (i < end && isSpace(bytes[i]!)) i++;
+        if (top === 2) {
+          i = skipKey(bytes, i, end);
+          if (i === INCOMPLETE) return INCOMPLETE;
+        } else if (i >= end) return INCOMPLETE;
+        break;
+      }
+      if ((c === CLOSE_ARRAY && top === 1) || (c === CLOSE_OBJECT && top === 2)) {
+        stack.pop();
+        i++;
+        continue;
+      }
+      throw syntax(`unexpected ${describe(c)}`);
+    }
+  }
+}
+
+/** A member's key and its colon; returns where the value starts (after whitespace). */
+function skipKey(bytes: Uint8Array, start: number, end: number): number {
+  if (bytes[start] !== QUOTE) throw syntax(`expected a key, got ${describe(bytes[start]!)}`);
+  let i = skipString(bytes, start, end);
+  if (i === INCOMPLETE) return INCOMPLETE;
+  while (i < end && isSpace(bytes[i]!)) i++;
+  if (i >= end) return INCOMPLETE;
+  if (bytes[i] !== COLON) throw syntax(`expected ':', got ${describe(bytes[i]!)}`);
+  i++;
+  while (i < end && isSpace(bytes[i]!)) i++;
+  return i >= end ? INCOMPLETE : i;
+}
+
+function skipString(bytes: Uint8Array, start: number, end: number): number {
+  let nonAscii = false;
+  for (let i = start + 1; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === QUOTE) {
+      if (nonAscii) {
+        try {
+          utf8.decode(bytes.subarray(start + 1, i));
+        } catch {
+          throw syntax("invalid UTF-8 in a string");
+        }
+      }
+      return i + 1;
+    }
+    if (c === BACKSLASH) {
+      if (i + 1 >= end) return INCOMPLETE;
+      const e = bytes[++i]!;
+      if (e === 0x75) {
+        if (i + 4 >= end) return INCOMPLETE;
+        for (let k = 1; k <= 4; k++) if (!isHex(bytes[i + k]!)) throw syntax("bad \\u escape");
+        i += 4;
+      } else if (!(e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74)) {
+        throw syntax("bad escape in a string");
+      }
+    } else if (c < 0x20) throw syntax("control character in a string");
+    else if (c >= 0x80) nonAscii = true;
+  }
+  return INCOMPLETE;
+}
+
+/**
+ * -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?. A number can only overflow a double when its decimal
+ * exponent reaches 308; only those are converted, exactly as JSON.parse would.
+ */
+function skipNumber(bytes: Uint8Array, start: number, end: number, endsAtEnd: boolean): number {
+  let i = start;
+  if (bytes[i] === MINUS) i++;
+  if (i >= end) return INCOMPLETE;
+  let magnitude = 0;
+  if (bytes[i] === ZERO) i++;
+  else if (isDigit(bytes[i]!)) {
+    while (i < end && isDigit(bytes[i]!)) (i++, magnitude++);
+  } else throw syntax("bad number");
+  if (i < end && bytes[i] === DOT) {
+    i++;
+    if (i >= end) return INCOMPLETE;
+    if (!isDigit(bytes[i]!)) throw syntax("bad number");
+    while (i < end && isDigit(bytes[i]!)) i++;
+  }
+  if (i < end && (bytes[i] === 0x65 || bytes[i] === 0x45)) {
+    i++;
+    if (i < end && (bytes[i] === PLUS || bytes[i] === MINUS)) i++;
+    if (i >= end) return INCOMPLETE;
+    if (!isDigit(bytes[i]!)) throw syntax("bad number");
+    const negative = bytes[i - 1] === MINUS;
+    let exponent = 0;
+    while (i < end && isDigit(bytes[i]!)) {
+      if (exponent < 1e6) exponent = exponent * 10 + (bytes[i]! - ZERO);
+      i++;
+    }
+    magnitude += negative ? -exponent : exponent;
+  }
+  // The number may go on in bytes not seen yet.
+  if (i >= end && !endsAtEnd) return INCOMPLETE;
+  if (magnitude >= 308 && !Number.isFinite(Number(Buffer.from(bytes.buffer, bytes.byteOffset + start, i - start).toString("latin1")))) {
+    throw new SkippedValueProblem("non-finite", "a number out of range");
+  }
+  return i;
+}
+
+function describe(c: number): string {
+  return c >= 0x21 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, "0")}`;
+}
