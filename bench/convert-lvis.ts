@@ -24,7 +24,7 @@ function imagesPerCategory(random: () => number, images: number): number[] {
   return Array.from({ length: CATEGORIES }, (_, c) => {
     if (c < RARE) return 1 + Math.floor(random() * 10);
     if (c < RARE + COMMON) return Math.max(1, Math.round((11 + Math.floor(random() * 90)) * Math.min(1, scale * 4)));
-    return Math.max(1, Math.round((101 + 3000 * random() ** 2) * scale));
+    return Math.max(1, Math.round((101 + 4800 * random() ** 2) * scale));
   });
 }
 
@@ -46,7 +46,7 @@ function* lvisTrainParts(images: number, random: () => number): Generator<string
         const h = round2(2 + random() * 300);
         const x = round2(random() * (640 - w));
         const y = round2(random() * (480 - h));
-        const polygons = Array.from({ length: random() < 0.3 ? 2 : 1 }, () => Array.from({ length: 2 * (20 + Math.floor(random() * 30)) }, (_, k) => round2(k % 2 ? y + random() * h : x + random() * w)));
+        const polygons = Array.from({ length: random() < 0.3 ? 2 : 1 }, () => Array.from({ length: 2 * (25 + Math.floor(random() * 36)) }, (_, k) => round2(k % 2 ? y + random() * h : x + random() * w)));
         parts.push(JSON.stringify({ area: round2(w * h * 0.6), id: ++id, segmentation: polygons, image_id: ids[i], bbox: [x, y, w, h], category_id: category }));
       }
     }

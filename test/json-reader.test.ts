@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { InputError } from "../src/core/errors.js";
 import { ContentHash, InputLog, THREADED_HASH_BYTES, ThreadedHash } from "../src/core/inputs.js";
 import { splitJson, SplitSyntaxError } from "../src/json/splitter.js";
+import { INCOMPLETE, skipJsonValue, SkippedValueProblem } from "../src/json/skip-value.js";
 import { tempDir } from "./helpers.js";
 
 
@@ -217,5 +218,78 @@ describe("input hashes", () => {
         assert.deepEqual(inputs.get(file), { path: file, bytes: text.length, sha256, reader: engine });
       }
     }
+  });
+});
+
+describe("skipped members (checked, handed over as null)", () => {
+  const annotations = [
+    { id: 1, segmentation: [[1.5, 2, 3e-7, -4], [5, 6]], bbox: [1, 2, 3, 4] },
+    { id: 2, bbox: [0, 0, 1, 1] },
+    { segmentation: { counts: "a\u00e9\"b ]}", size: [2, 3] }, id: 3 },
+    { id: 4, segmentation: null },
+    { id: 5, segmentation: "plain" },
+  ];
+  const text = `{"annotations": [${annotations.map((a) => JSON.stringify(a).replace(/,/g, " ,\n ")).join(",")}], "images": []}`;
+  const readings = [...(["parse", "split", "stream"] as const).map((engine) => ({ engine })), { engine: "split" as const, batchBytes: 5 }];
+  for (const settings of readings) {
+    const name = `${settings.engine}${"batchBytes" in settings ? ", 5-byte batches and reads" : ""}`;
+    it(`${name}: every other member as parsed, the skipped one null`, async () => {
+      const seen: unknown[] = [];
+      await readJson(fileWith(text), { "$.annotations.*": (v) => seen.push(v) }, settings, { skip: { annotations: "segmentation" } });
+      assert.deepEqual(seen, annotations.map((a) => ("segmentation" in a ? { ...a, segmentation: null } : a)));
+    });
+
+    it(`${name}: a number out of range in a skipped member names its place`, async () => {
+      const bad = text.replace("3e-7", "3e400");
+      await assert.rejects(readJson(fileWith(bad), { "$.annotations.*": () => {} }, settings, { skip: { annotations: "segmentation" } }), (error: unknown) => {
+        assert.ok(error instanceof InputError, String(error));
+        assert.match(error.message, /annotations\[0\]\.segmentation\[0\]\[2\]: expected a finite number, got a number out of range/);
+        return true;
+      });
+    });
+
+    for (const broken of ["[1, 2,]", "[01]", "[1.]", "[-]", "[1e]", '["\\x"]', "[tru]", "[1 2]", '{"a" 1}', "[1]]"]) {
+      it(`${name}: refuses ${broken} in a skipped member`, async () => {
+        const bad = `{"annotations": [{"id": 1, "segmentation": ${broken}}]}`;
+        await assert.rejects(readJson(fileWith(bad), { "$.annotations.*": () => {} }, settings, { skip: { annotations: "segmentation" } }), InputError);
+      });
+    }
+  }
+
+  it("split: the offsets around each element give back its bytes", async () => {
+    const file = fileWith(text);
+    const result = await readJson(file, { "$.annotations.*": () => {}, "$.images.*": () => {} }, { engine: "split", batchBytes: 9 }, { skip: { annotations: "segmentation" }, offsets: ["annotations", "images"] });
+    const bytes = Buffer.from(text);
+    const at = result.offsets.get("annotations")!;
+    assert.equal(at.length, annotations.length + 1);
+    assert.deepEqual(Array.from({ length: annotations.length }, (_, k) => JSON.parse(bytes.subarray(at[k]! + 1, at[k + 1]).toString())), annotations);
+    assert.deepEqual([...result.offsets.get("images")!].map((o) => String.fromCharCode(bytes[o]!)), ["[", "]"]);
+  });
+});
+
+describe("skipJsonValue", () => {
+  const values = ['[[1.5,-2e+3,0.25E-2],[]]', '{"a":[true,false,null],"b":{"c":"\\u00e9\\n"}}', '"x\\"y"', "-0", "123", "[ 1 , 2 ]", "{ }", "1e308", "-1.7976931348623157e308"];
+  for (const value of values) {
+    it(`${value}: ends where it ends; every shorter prefix is incomplete`, () => {
+      const bytes = Buffer.from(`${value} ,`);
+      assert.equal(skipJsonValue(bytes, 0, bytes.length), value.length);
+      assert.equal(skipJsonValue(bytes, 0, value.length, true), value.length);
+      for (let cut = 1; cut < value.length; cut++) {
+        try {
+          assert.equal(skipJsonValue(bytes, 0, cut), INCOMPLETE, `prefix ${value.slice(0, cut)}`);
+        } catch (error) {
+          assert.fail(`prefix ${value.slice(0, cut)} threw ${String(error)}`);
+        }
+      }
+    });
+  }
+  for (const value of ["1e400", "-1e309", "17976931348623159" + "0".repeat(292)]) {
+    it(`${value.slice(0, 12)}...: out of range, as JSON.parse would read it`, () => {
+      assert.throws(() => skipJsonValue(Buffer.from(`[${value}]`), 0, value.length + 2, true), (e: unknown) => e instanceof SkippedValueProblem && e.kind === "non-finite");
+    });
+  }
+  it("a bad UTF-8 byte in a string, and a raw control character", () => {
+    assert.throws(() => skipJsonValue(Buffer.from([0x22, 0xff, 0x22]), 0, 3, true), SkippedValueProblem);
+    assert.throws(() => skipJsonValue(Buffer.from('"a\tb"'), 0, 5, true), SkippedValueProblem);
   });
 });

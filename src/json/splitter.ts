@@ -96,7 +96,8 @@ export async function splitJson(file: string, selectors: SplitSelector[], batchB
   const splitter = new Splitter(selectors, batchBytes);
   let first = true;
   let offset = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  // Reads come in chunks of at most a batch, so that small test batches also cut values between reads.
+  for await (const chunk of createReadStream(file, { highWaterMark: Math.min(1 << 20, batchBytes) }) as AsyncIterable<Buffer>) {
     hash?.update(chunk);
     onChunk?.(chunk.length);
     let data: Buffer = chunk;

@@ -1,7 +1,7 @@
 /**
  * LVIS v1 ground truth, streamed: images with their negative and not-exhaustive category lists,
- * categories with their frequency, and box annotations (segmentations are parsed per batch and
- * dropped, never kept). Numbers go to typed arrays; ids are resolved to indices into the sorted
+ * categories with their frequency, and box annotations (segmentations are checked as JSON, with
+ * finite numbers, but never parsed or kept: box AP does not use them). Numbers go to typed arrays; ids are resolved to indices into the sorted
  * image and category ids, which is the order lvis-api evaluates in.
  */
 import { InputError, childPath } from "../../core/errors.js";
@@ -115,7 +115,7 @@ export async function readLvisGroundTruth(file: string, settings: JsonReadSettin
       // lvis-api honours an "ignore" flag when a file has one (it sets 0 where missing).
       ignore.push(annotation["ignore"] ? 1 : 0);
     },
-  }, settings);
+  }, settings, { skip: { annotations: "segmentation" } });
   for (const container of ["$.images", "$.categories", "$.annotations"]) expectArrayContainer(file, container, result.containers.get(container));
 
   const imageIds = Float64Array.from(images, (i) => i.id).sort();
