@@ -14,6 +14,11 @@
  * All reject invalid UTF-8, and all surface 1e400 as Infinity for the callers' finiteness checks.
  * The caller may force one (the CLI's `MDETR_JSON_ENGINE=parse|split|stream`, for tests and
  * debugging). Every engine hashes the bytes it reads into the run's InputLog.
+ *
+ * A read may also keep small top-level values whole (`info`), skip a member of the elements that
+ * nobody reads but everybody must validate (LVIS `segmentation`: checked, handed over as null,
+ * and with the split engine never parsed), and note where each element lies in the file, for a
+ * second pass that copies elements as they are (`readRawElements`, or reads at those offsets).
  */
 import type { Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
@@ -79,7 +84,6 @@ export function expectArrayContainer(file: string, path: string, kind: Container
   throw new InputError(file, path.replace(/^\$\.?/, "") || "(top level)", `expected an array, got ${got}`);
 }
 
-/** Reads `file`, calling each selector's visitor for every element of its container. */
 /** The file's stat, or a usage error saying why it cannot be read. */
 export async function statInput(file: string): Promise<Stats> {
   let info: Stats;
