@@ -148,6 +148,10 @@ describe("convert lvis: failures exit 2 with one line and leave no output", () =
     assertInputError(await attempt(base(), ["--fraction", "0.01"]), /lvis\.json: MDETR's sampler fails for --fraction 0.01 --seed 42: int\(60 images \* 0.01\) = 0: no image to pick/);
   });
 
+  it("a fraction above 1 that asks for more images than the file has", async () => {
+    assertInputError(await attempt(base(), ["--fraction", "1.02"]), /int\(60 images \* 1.02\) = 61 is more images than the file has/);
+  });
+
   it("a category without any annotation (the sampler's final assertion)", async () => {
     const data = base();
     data.categories.push({ ...data.categories[0], id: 999, name: "unseen" });
@@ -184,8 +188,9 @@ describe("convert lvis: failures exit 2 with one line and leave no output", () =
   });
 
   for (const [flag, value, pattern] of [
-    ["--fraction", "0", /--fraction: expected a fraction greater than 0 and at most 1/],
-    ["--fraction", "1.5", /--fraction: expected a fraction/],
+    ["--fraction", "0", /--fraction: expected a fraction greater than 0/],
+    ["--fraction", "-0.1", /--fraction: expected a fraction greater than 0/],
+    ["--fraction", "1e400", /--fraction: expected a fraction/],
     ["--fraction", "nan", /--fraction: expected a fraction/],
     ["--fraction", "0x1", /--fraction: expected a fraction/],
     ["--seed", "4.2", /--seed: expected an integer, got "4.2"/],

@@ -37,13 +37,14 @@ export function parsePhraseList(option: string, value: string): string[] {
 }
 
 /**
- * A fraction in (0, 1] written as a decimal number (`0.1`, `1e-2`, `1`): what Python's float()
- * reads, less the spellings nobody means here (`inf`, `nan`, `1_0`, hex).
+ * A fraction written as a decimal number (`0.1`, `1e-2`, `1`): what Python's float() reads, less
+ * the spellings nobody means here (`inf`, `nan`, `1_0`, hex). Above 1 is not refused here: MDETR's
+ * sampler runs while int(images x fraction) is not more than the images (1.005 of 64 images is 64).
  */
 export function parseFraction(option: string, text: string): number {
   const value = Number(text.trim());
-  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) || !(value > 0 && value <= 1)) {
-    throw new UsageError(`${option}: expected a fraction greater than 0 and at most 1 (e.g. 0.01, 0.1, 1), got ${JSON.stringify(text)}`);
+  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) || !(value > 0 && Number.isFinite(value))) {
+    throw new UsageError(`${option}: expected a fraction greater than 0 (e.g. 0.01, 0.1, 1), got ${JSON.stringify(text)}`);
   }
   return value;
 }

@@ -44,7 +44,7 @@ Sampling (MDETR's few-shot LVIS sets, scripts/fine-tuning/lvis_coco_format.py ge
   same file and seed: every tenth pick (the 1st, 11th, ...) takes an image for its negative categories,
   the others for the least covered category; at the end every category must have an image.
   The sampler fails (exit 2, no output) where MDETR's asserts: no image left for a pick, or a category
-  without an image.
+  without an image (and so does a fraction whose count is 0 or more than the images).
 
 Formats:
   --format lvis   (default) what subsample_lvis.py writes (detection_lvisN_train.json), for any
@@ -66,7 +66,7 @@ export const convertLvisCommand = defineCommand({
   description: "LVIS few-shot training sets: MDETR's seeded, balanced subset, as LVIS or as MDETR datapoints",
   options: {
     annotations: option.required("--annotations <file>", "LVIS v1 training annotations (lvis_v1_train.json)", { role: "input" }),
-    fraction: option.parsed("--fraction <f>", "share of the images to keep, in (0, 1]; 1 keeps all without sampling", "1", parseFraction),
+    fraction: option.parsed("--fraction <f>", "share of the images to keep (0.01, 0.1, ...); 1 keeps all without sampling", "1", parseFraction),
     seed: option.parsed("--seed <n>", "the sampler's random.seed (MDETR: 42); any integer", "42", parseInteger),
     format: option.choice("--format <format>", "lvis (subsample_lvis.py) or mdetr (lvis_coco_format.py)", ["lvis", "mdetr"], "lvis"),
     output: option.required("-o, --output <file>", "where to write the training set", { role: "output" }),

@@ -129,7 +129,7 @@ export function sampleBalancedSubset(input: SamplerInput, options: SamplerOption
   const categoryCount = input.categoryIds.length;
   const target = targetCount(imageCount, options.fraction);
   if (target <= 0) throw new SamplerFailure(`int(${imageCount} images * ${options.fraction}) = ${target}: no image to pick`);
-  if (target > imageCount) throw new SamplerFailure(`int(${imageCount} images * ${options.fraction}) = ${target} is more images than there are`);
+  if (target > imageCount) throw new SamplerFailure(`int(${imageCount} images * ${options.fraction}) = ${target} is more images than the file has`);
   if (categoryCount === 0) throw new SamplerFailure("the file has no categories to balance");
 
   // Candidates are sorted(list(set)) of image ids: rank images by id, as numbers.
