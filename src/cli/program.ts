@@ -95,6 +95,7 @@ export function buildProgram(io: CliIo, info: ProgramInfo): Command {
         "  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json --match giou",
         "  $ mdetr eval lvis --annotations lvis_v1_minival.json --predictions dets.json --json results.json",
         "  $ mdetr merge-annotations refexp.json gqa.json vg.json -o final_mixed_train.json",
+        "  $ mdetr convert lvis --annotations lvis_v1_train.json --fraction 0.1 -o detection_lvis10_train.json",
         "  $ mdetr infer dir photos/ --model mdetr.onnx --text \"a cat next to a remote\" --out preds.jsonl",
         "  $ mdetr <command> --help",
         "",
