@@ -24,7 +24,7 @@ function imagesPerCategory(random: () => number, images: number): number[] {
   return Array.from({ length: CATEGORIES }, (_, c) => {
     if (c < RARE) return 1 + Math.floor(random() * 10);
     if (c < RARE + COMMON) return Math.max(1, Math.round((11 + Math.floor(random() * 90)) * Math.min(1, scale * 4)));
-    return Math.max(1, Math.round((101 + 4800 * random() ** 2) * scale));
+    return Math.max(1, Math.round((101 + 5300 * random() ** 2) * scale));
   });
 }
 

@@ -248,7 +248,7 @@ describe("skipped members (checked, handed over as null)", () => {
       });
     });
 
-    for (const broken of ["[1, 2,]", "[01]", "[1.]", "[-]", "[1e]", '["\\x"]', "[tru]", "[1 2]", '{"a" 1}', "[1]]"]) {
+    for (const broken of ["[1, 2,]", "[01]", "[1.]", "[-]", "[1e]", '["\\x"]', "[tru]", "[1 2]", '{"a" 1}', "[1]]", "[1,.5]", "[1,+2]", "[1,e2]", "[1}", "[-01]", "[1.5.2]"]) {
       it(`${name}: refuses ${broken} in a skipped member`, async () => {
         const bad = `{"annotations": [{"id": 1, "segmentation": ${broken}}]}`;
         await assert.rejects(readJson(fileWith(bad), { "$.annotations.*": () => {} }, settings, { skip: { annotations: "segmentation" } }), InputError);
@@ -268,7 +268,7 @@ describe("skipped members (checked, handed over as null)", () => {
 });
 
 describe("skipJsonValue", () => {
-  const values = ['[[1.5,-2e+3,0.25E-2],[]]', '{"a":[true,false,null],"b":{"c":"\\u00e9\\n"}}', '"x\\"y"', "-0", "123", "[ 1 , 2 ]", "{ }", "1e308", "-1.7976931348623157e308"];
+  const values = ['[[1.5,-2e+3,0.25E-2],[]]', '{"a":[true,false,null],"b":{"c":"\\u00e9\\n"}}', '"x\\"y"', "-0", "123", "[ 1 , 2 ]", "{ }", "1e308", "-1.7976931348623157e308", "[1e5,2E-3,-0.5e+2,0,-0, 7 ]", "[[1,2],[3.25,[4]],5,\"s\",{}]", `[${"9".repeat(300)},${"9".repeat(308)}.5]`];
   for (const value of values) {
     it(`${value}: ends where it ends; every shorter prefix is incomplete`, () => {
       const bytes = Buffer.from(`${value} ,`);

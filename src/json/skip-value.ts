@@ -84,8 +84,23 @@ export function skipJsonValue(bytes: Uint8Array, start: number, end: number, fin
       i = skipString(bytes, i, end);
       if (i === INCOMPLETE) return INCOMPLETE;
     } else if (c === MINUS || isDigit(c)) {
-      i = skipNumber(bytes, i, end, final && stack.length === 0);
-      if (i === INCOMPLETE) return INCOMPLETE;
+      if (stack.length > 0 && stack[stack.length - 1] === 1) {
+        // In an array: run through the numbers (a polygon) in one table-driven loop.
+        const run = skipNumberRun(bytes, i, end);
+        if (run === INCOMPLETE) return INCOMPLETE;
+        if (run < 0) {
+          // This one number needs the careful reading (an exponent, or 308+ integer digits); or a
+          // value that is no number follows a comma.
+          i = -run - 2;
+          c = bytes[i]!;
+          if (!(c === MINUS || isDigit(c))) continue;
+          i = skipNumber(bytes, i, end, false);
+          if (i === INCOMPLETE) return INCOMPLETE;
+        } else i = run;
+      } else {
+        i = skipNumber(bytes, i, end, final && stack.length === 0);
+        if (i === INCOMPLETE) return INCOMPLETE;
+      }
     } else {
       const literal = LITERALS[c];
       if (!literal) throw syntax(`unexpected ${describe(c)}`);
@@ -161,6 +176,113 @@ function skipString(bytes: Uint8Array, start: number, end: number): number {
     else if (c >= 0x80) nonAscii = true;
   }
   return INCOMPLETE;
+}
+
+// The table of skipNumberRun: byte classes, states and what they lead to.
+const enum Class {
+  Other,
+  Zero,
+  Digit,
+  Dot,
+  Exponent,
+  Plus,
+  Minus,
+  Comma,
+  Space,
+  Close,
+}
+const CLASSES = 10;
+const CLASS_OF = new Uint8Array(256);
+for (let c = 0x31; c <= 0x39; c++) CLASS_OF[c] = Class.Digit;
+CLASS_OF[ZERO] = Class.Zero;
+CLASS_OF[DOT] = Class.Dot;
+CLASS_OF[0x65] = CLASS_OF[0x45] = Class.Exponent;
+CLASS_OF[PLUS] = Class.Plus;
+CLASS_OF[MINUS] = Class.Minus;
+CLASS_OF[COMMA] = Class.Comma;
+CLASS_OF[0x20] = CLASS_OF[0x0a] = CLASS_OF[0x0d] = CLASS_OF[0x09] = Class.Space;
+CLASS_OF[CLOSE_ARRAY] = Class.Close;
+
+const VALUE = 0;
+const AFTER_MINUS = 1;
+const AFTER_ZERO = 2;
+const AFTER_DOT = 3;
+const FRACTION = 4;
+const AFTER_NUMBER = 5;
+/** INTEGER + k - 1: k integer digits read; at 308 a number may overflow and goes the careful way. */
+const INTEGER = 6;
+const MAX_FAST_DIGITS = 307;
+const STATES = INTEGER + MAX_FAST_DIGITS;
+// Outcomes (>= OUTCOMES): the run stops.
+const OUTCOMES = STATES;
+const BAD = STATES;
+const CLOSED = STATES + 1;
+const CAREFUL = STATES + 2;
+
+/** The next state times CLASSES (the row it starts), or an outcome times CLASSES. */
+const TRANSITIONS = (() => {
+  const table = new Uint16Array(STATES * CLASSES).fill(BAD * CLASSES);
+  const set = (state: number, cls: Class, next: number) => (table[state * CLASSES + cls] = next * CLASSES);
+  const endsNumber = (state: number) => {
+    set(state, Class.Comma, VALUE);
+    set(state, Class.Space, AFTER_NUMBER);
+    set(state, Class.Close, CLOSED);
+    set(state, Class.Exponent, CAREFUL);
+  };
+  for (let cls = 0; cls < CLASSES; cls++) set(VALUE, cls, CAREFUL);
+  set(VALUE, Class.Space, VALUE);
+  set(VALUE, Class.Zero, AFTER_ZERO);
+  set(VALUE, Class.Digit, INTEGER);
+  set(VALUE, Class.Minus, AFTER_MINUS);
+  set(AFTER_MINUS, Class.Zero, AFTER_ZERO);
+  set(AFTER_MINUS, Class.Digit, INTEGER);
+  endsNumber(AFTER_ZERO);
+  set(AFTER_ZERO, Class.Dot, AFTER_DOT);
+  for (let k = 0; k < MAX_FAST_DIGITS; k++) {
+    const state = INTEGER + k;
+    endsNumber(state);
+    set(state, Class.Dot, AFTER_DOT);
+    const next = k + 1 < MAX_FAST_DIGITS ? state + 1 : CAREFUL;
+    set(state, Class.Zero, next);
+    set(state, Class.Digit, next);
+  }
+  set(AFTER_DOT, Class.Zero, FRACTION);
+  set(AFTER_DOT, Class.Digit, FRACTION);
+  endsNumber(FRACTION);
+  set(FRACTION, Class.Zero, FRACTION);
+  set(FRACTION, Class.Digit, FRACTION);
+  set(AFTER_NUMBER, Class.Space, AFTER_NUMBER);
+  set(AFTER_NUMBER, Class.Comma, VALUE);
+  set(AFTER_NUMBER, Class.Close, CLOSED);
+  return table;
+})();
+
+/**
+ * Numbers and commas inside an array, from the number at `start`, one table lookup per byte.
+ * Returns the offset of the `]` that closes the array; INCOMPLETE; or, as -(offset) - 2, where the
+ * caller must go on carefully: the start of a number with an exponent or 308+ integer digits (which
+ * might not be finite), or of a value that is no number.
+ */
+function skipNumberRun(bytes: Uint8Array, start: number, end: number): number {
+  let row = VALUE * CLASSES;
+  let i = start;
+  for (; i < end; i++) {
+    row = TRANSITIONS[row + CLASS_OF[bytes[i]!]!]!;
+    if (row >= OUTCOMES * CLASSES) break;
+  }
+  if (i >= end) return INCOMPLETE;
+  const state = row / CLASSES;
+  if (state === CLOSED) return i;
+  if (state === BAD) throw syntax(`unexpected ${describe(bytes[i]!)} in a number list`);
+  // CAREFUL: back to the start of this number (or this value, after a comma).
+  let from = i;
+  while (from > start && isNumberByte(bytes[from - 1]!)) from--;
+  if (!isNumberByte(bytes[i]!)) from = i;
+  return -from - 2;
+}
+
+function isNumberByte(c: number): boolean {
+  return isDigit(c) || c === DOT || c === MINUS || c === PLUS || c === 0x65 || c === 0x45;
 }
 
 /**

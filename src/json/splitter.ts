@@ -96,15 +96,15 @@ export async function splitJson(file: string, selectors: SplitSelector[], batchB
   const splitter = new Splitter(selectors, batchBytes);
   let first = true;
   let offset = 0;
-  // Reads come in chunks of at most a batch, so that small test batches also cut values between reads.
-  for await (const chunk of createReadStream(file, { highWaterMark: Math.min(1 << 20, batchBytes) }) as AsyncIterable<Buffer>) {
+  // The splitter takes what is read in pieces of at most a batch, so that small test batches also
+  // cut values between pieces (as reads do between chunks).
+  const piece = Math.min(1 << 20, batchBytes);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     hash?.update(chunk);
     onChunk?.(chunk.length);
-    let data: Buffer = chunk;
-    const bom = first && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0;
-    if (bom) data = data.subarray(bom);
+    const bom = first && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
     first = false;
-    splitter.write(data, offset + bom);
+    for (let start = bom; start < chunk.length; start += piece) splitter.write(chunk.subarray(start, start + piece), offset + start);
     offset += chunk.length;
   }
   return splitter.end();
