@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { withAtomicFile } from "../src/core/atomic-write.js";
 import { cleanName } from "../src/convert/lvis/clean-name.js";
 import { referenceName } from "../src/convert/lvis/convert-lvis.js";
 import { sampleBalancedSubset, SamplerFailure, type SamplerInput } from "../src/convert/lvis/sampler.js";
@@ -233,5 +234,31 @@ describe("convert lvis: options and summary", () => {
     const expected = golden().expected as { images: { id: number }[] };
     const picked = readJsonFile(join(dir, "o.json")) as { images: { id: number }[] };
     assert.notDeepEqual(picked.images.map((i) => i.id), expected.images.map((i) => i.id));
+  });
+});
+
+describe("AtomicFile", () => {
+  it("leaves nothing behind when the rename into place fails", async () => {
+    const dir = tempDir();
+    const target = join(dir, "target");
+    mkdirSync(join(target, "inside"), { recursive: true });
+    await assert.rejects(withAtomicFile(target, (out) => out.write("hi")));
+    assert.deepEqual(readdirSync(dir), ["target"]);
+  });
+
+  it("writes strings and bytes in order, through the block and around it", async () => {
+    const dir = tempDir();
+    const target = join(dir, "out");
+    const big = Buffer.alloc((1 << 20) + 5, 0x61);
+    await withAtomicFile(target, (out) => {
+      out.write("é");
+      out.write(Buffer.from([0x62]));
+      out.write(big);
+      out.write("z".repeat(400_000));
+    });
+    const bytes = readFileSync(target);
+    assert.equal(bytes.length, 2 + 1 + big.length + 400_000);
+    assert.equal(bytes.subarray(0, 3).toString("utf8"), "éb");
+    assert.equal(bytes.at(-1), 0x7a);
   });
 });

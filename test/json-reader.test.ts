@@ -293,3 +293,40 @@ describe("skipJsonValue", () => {
     assert.throws(() => skipJsonValue(Buffer.from('"a\tb"'), 0, 5, true), SkippedValueProblem);
   });
 });
+
+describe("skipped members: the split engine agrees with JSON.parse at every batch size", () => {
+  const outcome = async (content: string | Buffer, settings: { engine: JsonEngine; batchBytes?: number }) => {
+    const seen: unknown[] = [];
+    try {
+      await readJson(fileWith(content), { "$.annotations.*": (v) => seen.push(v) }, settings, { skip: { annotations: "segmentation" } });
+      return { seen };
+    } catch (error) {
+      assert.ok(error instanceof InputError, `an input error, got ${String(error)}`);
+      // Where the error is, and for numbers out of range which one; syntax messages differ by engine.
+      return { error: /expected a finite number/.test(error.detail) ? `${error.where}: ${error.detail}` : "invalid JSON" };
+    }
+  };
+  const cases = {
+    "an object value cut after a comma": '{"annotations":[{"id":1,"segmentation":{"a":1,"b":2}}]}',
+    "a number out of range, then bad syntax": '{"annotations":[{"id":1,"segmentation":[1e400,]}]}',
+    "a long number out of range, then a bad byte": Buffer.concat([Buffer.from(`{"annotations":[{"id":1,"segmentation":[${"9".repeat(309)},"`), Buffer.from([0xff]), Buffer.from('"]}]}')]),
+    "members of an object container": '{"annotations":{"a":{"segmentation":[1]},"b":{"segmentation":[1e400]}}}',
+    "RLE with an object": '{"annotations":[{"segmentation":{"counts":"ab\\"c","size":[1,2]},"id":1},{"id":2,"segmentation":[[1,2e3,3]]}]}',
+  };
+  for (const [name, content] of Object.entries(cases)) {
+    it(name, async () => {
+      const label = typeof content === "string" ? content : content.toString("latin1");
+      const expected = await outcome(content, { engine: "parse" });
+      for (let batchBytes = 1; batchBytes <= 64; batchBytes++) {
+        assert.deepEqual(await outcome(content, { engine: "split", batchBytes }), expected, `${batchBytes}-byte batches of ${label.slice(0, 60)}`);
+      }
+      assert.deepEqual(await outcome(content, { engine: "split" }), expected);
+      assert.deepEqual(await outcome(content, { engine: "stream" }), expected);
+    });
+  }
+
+  it("offsets of an empty array: two entries, no element", async () => {
+    const result = await readJson(fileWith('{"annotations": [ ]}'), { "$.annotations.*": () => assert.fail("no element") }, { engine: "split" }, { offsets: ["annotations"] });
+    assert.deepEqual([...result.offsets.get("annotations")!], [16, 18]);
+  });
+});

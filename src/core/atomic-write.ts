@@ -51,6 +51,7 @@ export class AtomicFile {
   private fd: number | undefined;
   private readonly block = Buffer.allocUnsafe(1 << 20);
   private used = 0;
+  private committed = false;
   /** Bytes written so far. */
   bytes = 0;
 
@@ -92,12 +93,13 @@ export class AtomicFile {
     closeSync(this.fd!);
     this.fd = undefined;
     renameSync(this.temporary, this.target);
+    this.committed = true;
   }
 
-  /** Removes the temporary file (after a failure); safe to call after commit. */
+  /** Removes the temporary file (after a failure, a failed rename included); a no-op after commit. */
   abort(): void {
-    if (this.fd === undefined) return;
-    closeSync(this.fd);
+    if (this.committed) return;
+    if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     rmSync(this.temporary, { force: true });
   }

@@ -41,7 +41,8 @@ export interface JsonReadResult {
   values: Map<string, unknown>;
   /**
    * The split engine only, for the containers named in `offsets`: the file offsets of the `[`, of
-   * each comma between elements and of the `]` (element k lies between entries k and k + 1).
+   * each comma between elements and of the `]` (element k lies between entries k and k + 1; an
+   * empty array has two entries and no element).
    */
   offsets: Map<string, Float64Array>;
 }
@@ -155,6 +156,7 @@ function withSkippedMembers(file: string, select: Record<string, JsonVisitor>, s
       ? visit
       : (value, key) => {
           if (isRecord(value) && value[member] !== undefined && value[member] !== null) {
+            // (With a member given twice, JSON.parse keeps the last; the split engine checks both.)
             const below = nonFiniteNumberPath(value[member]);
             if (below !== undefined) throw new InputError(file, `${childPath(childPath(container, key), member)}${below}`, NON_FINITE);
             value[member] = null;

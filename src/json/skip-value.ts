@@ -56,6 +56,9 @@ function syntax(message: string): SkippedValueProblem {
 export function skipJsonValue(bytes: Uint8Array, start: number, end: number, final = false): number {
   // Open containers, innermost last: 1 array, 2 object.
   const stack: number[] = [];
+  // A number out of range is reported once the whole value is read: bad syntax after it wins, as
+  // with JSON.parse.
+  const found = { nonFinite: false };
   let i = start;
   for (;;) {
     // A value.
@@ -94,11 +97,11 @@ export function skipJsonValue(bytes: Uint8Array, start: number, end: number, fin
           i = -run - 2;
           c = bytes[i]!;
           if (!(c === MINUS || isDigit(c))) continue;
-          i = skipNumber(bytes, i, end, false);
+          i = skipNumber(bytes, i, end, false, found);
           if (i === INCOMPLETE) return INCOMPLETE;
         } else i = run;
       } else {
-        i = skipNumber(bytes, i, end, final && stack.length === 0);
+        i = skipNumber(bytes, i, end, final && stack.length === 0, found);
         if (i === INCOMPLETE) return INCOMPLETE;
       }
     } else {
@@ -111,7 +114,10 @@ export function skipJsonValue(bytes: Uint8Array, start: number, end: number, fin
     }
     // After a value: close containers or move to the next element.
     for (;;) {
-      if (stack.length === 0) return i;
+      if (stack.length === 0) {
+        if (found.nonFinite) throw new SkippedValueProblem("non-finite", "a number out of range");
+        return i;
+      }
       while (i < end && isSpace(bytes[i]!)) i++;
       if (i >= end) return INCOMPLETE;
       c = bytes[i]!;
@@ -137,6 +143,7 @@ export function skipJsonValue(bytes: Uint8Array, start: number, end: number, fin
 
 /** A member's key and its colon; returns where the value starts (after whitespace). */
 function skipKey(bytes: Uint8Array, start: number, end: number): number {
+  if (start >= end) return INCOMPLETE;
   if (bytes[start] !== QUOTE) throw syntax(`expected a key, got ${describe(bytes[start]!)}`);
   let i = skipString(bytes, start, end);
   if (i === INCOMPLETE) return INCOMPLETE;
@@ -289,7 +296,7 @@ function isNumberByte(c: number): boolean {
  * -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?. A number can only overflow a double when its decimal
  * exponent reaches 308; only those are converted, exactly as JSON.parse would.
  */
-function skipNumber(bytes: Uint8Array, start: number, end: number, endsAtEnd: boolean): number {
+function skipNumber(bytes: Uint8Array, start: number, end: number, endsAtEnd: boolean, found: { nonFinite: boolean }): number {
   let i = start;
   if (bytes[i] === MINUS) i++;
   if (i >= end) return INCOMPLETE;
@@ -319,12 +326,11 @@ function skipNumber(bytes: Uint8Array, start: number, end: number, endsAtEnd: bo
   }
   // The number may go on in bytes not seen yet.
   if (i >= end && !endsAtEnd) return INCOMPLETE;
-  if (magnitude >= 308 && !Number.isFinite(Number(Buffer.from(bytes.buffer, bytes.byteOffset + start, i - start).toString("latin1")))) {
-    throw new SkippedValueProblem("non-finite", "a number out of range");
-  }
+  if (magnitude >= 308 && !Number.isFinite(Number(Buffer.from(bytes.buffer, bytes.byteOffset + start, i - start).toString("latin1")))) found.nonFinite = true;
   return i;
 }
 
-function describe(c: number): string {
+function describe(c: number | undefined): string {
+  if (c === undefined) return "the end of the bytes";
   return c >= 0x21 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, "0")}`;
 }

@@ -50,7 +50,9 @@ function copyByOffsets(out: AtomicFile, set: LvisTrainingSet, offsets: Record<Co
   try {
     for (const key of order) {
       const at = offsets[key];
-      const n = at.length - 1;
+      // Entries: `[`, the commas, `]`; an empty array has two and no element.
+      const n = key === "images" ? set.images.count : set.annotations.count;
+      if (at.length !== Math.max(n, 1) + 1) throw new InputError(set.file, undefined, "changed since it was read; run again on a file that stays as it is");
       out.write(`,"${key}":[`);
       for (let k = 0; k < n; ) {
         if (!keep[key](k)) {

@@ -2,9 +2,9 @@
  * LVIS v1 training annotations as MDETR's few-shot conversion reads them
  * (scripts/fine-tuning/lvis_coco_format.py, subsample_lvis.py), streamed into typed columns:
  * per image its id, negative and not-exhaustive category lists (and, for MDETR's datapoints, its
- * size and coco_url); per annotation its image, category, box and area. Segmentations are parsed
- * (which checks them) and dropped: a subset in LVIS format copies annotations from the file's
- * bytes in a second pass (lvis-subset-writer.ts) instead of keeping or rebuilding them.
+ * size and coco_url); per annotation its image, category, box and area. Segmentations are checked
+ * but not parsed (the reader's `skip`): a subset in LVIS format copies annotations from the file's
+ * bytes (subset-writer.ts) instead of keeping or rebuilding them.
  */
 import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
