@@ -15,14 +15,14 @@ describe("the mdetr binary", () => {
   it("--help lists every command, with examples", () => {
     const run = runBinary(["--help"]);
     assert.equal(run.code, 0, run.stderr);
-    for (const command of ["eval", "merge-annotations", "infer"]) assert.match(run.stdout, new RegExp(`\\n  ${command}\\b`));
+    for (const command of ["eval", "merge-annotations", "infer", "convert"]) assert.match(run.stdout, new RegExp(`\\n  ${command}\\b`));
     assert.match(run.stdout, /Examples:\n  \$ mdetr eval refcoco/);
   });
 
   it("a usage error is one line and exit code 2", () => {
     const run = runBinary(["eval", "refcoco", "--annotations", "a.json"]);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /^mdetr: error: required option '--predictions <file>' not specified \(see --help\)\n$/);
+    assert.match(run.stderr, /^mdetr: error: required option '--predictions <files...>' not specified \(see --help\)\n$/);
   });
 
   it("bad input: one line naming the file, exit 2, the stack only with --verbose", () => {

@@ -23,15 +23,18 @@ export interface OptionSpec<T> {
   required: boolean;
   /** Shown in --help and used when the option is not given (as text, parsed like user input). */
   defaultText?: string;
-  /** Turns commander's raw value (string, true, or undefined) into the typed value. */
-  parse(raw: string | boolean | undefined, flag: string): T;
+  /** Turns commander's raw value (string, a list for `<files...>`, true, or undefined) into the typed value. */
+  parse(raw: RawOption, flag: string): T;
 }
 
 type Parsed<O> = O extends OptionSpec<infer T> ? T : never;
 export type OptionSet = Record<string, OptionSpec<unknown>>;
 export type OptionValues<S extends OptionSet> = { [K in keyof S]: Parsed<S[K]> };
 
-const text = (raw: string | boolean | undefined) => (typeof raw === "string" ? raw : undefined);
+/** What commander hands over for an option. */
+export type RawOption = string | string[] | boolean | undefined;
+
+const text = (raw: RawOption) => (typeof raw === "string" ? raw : undefined);
 
 interface Common {
   role?: OptionRole;
@@ -42,6 +45,13 @@ export const option = {
   /** A required string (a file name, a prompt). */
   required(flags: string, description: string, extra: Common = {}): OptionSpec<string> {
     return { flags, description, role: extra.role ?? "setting", required: true, parse: (raw) => String(raw) };
+  },
+  /**
+   * One or more files (`--predictions a.json b.json`, or the option repeated): shards of one set
+   * of predictions, read in the order given.
+   */
+  files(flags: string, description: string): OptionSpec<string[]> {
+    return { flags, description, role: "input", required: true, parse: (raw) => [raw ?? []].flat().map(String) };
   },
   /** An optional string: undefined when not given. */
   optional(flags: string, description: string, extra: Common = {}): OptionSpec<string | undefined> {

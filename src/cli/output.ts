@@ -44,6 +44,8 @@ export function buildMeta(source: MetaSource): Record<string, unknown> {
     const value = values[key];
     if (spec.role === "setting") options[snakeCase(key)] = jsonSetting(value);
     else if (spec.role === "input" && typeof value === "string") inputFiles[snakeCase(key)] = describe(value);
+    // Shards: one file is described as one, several as a list in the order given.
+    else if (spec.role === "input" && Array.isArray(value)) inputFiles[snakeCase(key)] = value.length === 1 ? describe(String(value[0])) : value.map((v) => describe(String(v)));
   }
   // Inputs the command found itself (a tokenizer next to the model).
   for (const [name, path] of Object.entries(result.inputs ?? {})) inputFiles[snakeCase(name)] ??= describe(path);

@@ -8,7 +8,7 @@ import { streamLogger, type TextSink } from "../core/log.js";
 import { progressBars } from "../core/progress.js";
 import { JSON_ENGINES, type JsonEngine } from "../json/reader.js";
 import { COMMANDS, GROUPS } from "./commands/index.js";
-import { option, type CommandDefinition, type OptionSpec } from "./define.js";
+import { option, type CommandDefinition, type OptionSpec, type RawOption } from "./define.js";
 import { buildMeta, checkOutputTarget, emitResult } from "./output.js";
 import { parseWholeNumber } from "./options.js";
 
@@ -58,7 +58,7 @@ function attachCommand(parent: Command, name: string, definition: CommandDefinit
   command.addHelpText("after", definition.help);
   command.action(async (...received: unknown[]) => {
     // commander passes the positional arguments, then the options object, then the command.
-    const raw = (received.at(-2) ?? {}) as Record<string, string | boolean | undefined>;
+    const raw = (received.at(-2) ?? {}) as Record<string, RawOption>;
     const args = definition.arguments ? ([received[0]].flat() as string[]) : [];
     const values: Record<string, unknown> = {};
     for (const [key, spec] of specs) values[key] = spec.parse(raw[attributes.get(key)!], longFlag(spec));

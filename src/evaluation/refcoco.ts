@@ -6,14 +6,16 @@ import { InputError } from "../core/errors.js";
 import { stopwatch } from "../core/log.js";
 import { listSome } from "../core/text.js";
 import type { BoxOverlap } from "../compat/torch-box-ops.js";
-import { readBoxPredictions, type PredictionFormat } from "../formats/refexp/predictions.js";
+import { mergeBoxPredictions, readBoxPredictions, type BoxPredictions, type PredictionFormat } from "../formats/refexp/predictions.js";
 import { readRefexpAnnotations } from "../formats/refexp/annotations.js";
 import type { RunContext } from "../json/run-context.js";
 import { refexpPrecision, type RefexpDatasetPrecision } from "../metrics/refexp.js";
+import { ShardOwners, shardLabel } from "./shards.js";
 
 export interface EvalRefcocoOptions {
   annotations: string;
-  predictions: string;
+  /** One file, or the shards of one run (each expression in one of them). */
+  predictions: string[];
   match: BoxOverlap;
   iouThreshold: number;
   k: number[];
@@ -24,7 +26,8 @@ export interface EvalRefcocoReport {
   rows: RefexpDatasetPrecision[];
   match: BoxOverlap;
   threshold: number;
-  predictionFormat: PredictionFormat;
+  /** "mixed" when shards come in both formats. */
+  predictionFormat: PredictionFormat | "mixed";
   /** Expressions with no entry in the predictions (counted as misses under --allow-missing). */
   missing: number;
   unknownImageIds: number;
@@ -34,13 +37,23 @@ export async function evalRefcoco(options: EvalRefcocoOptions, { log, read }: Ru
   const clock = stopwatch();
   const groundTruth = await readRefexpAnnotations(options.annotations, read);
   log.debug(`${options.annotations}: ${groundTruth.imageIds.length} expressions in ${groundTruth.datasetNames.join(", ")} (${clock.lap()})`);
-  const predictions = await readBoxPredictions(options.predictions, groundTruth.indexOfImageId, read);
-  log.debug(`${options.predictions}: ${predictions.scores.length} boxes, ${predictions.format} (${clock.lap()})`);
+  const owners = new ShardOwners<number>(options.predictions);
+  const parts: BoxPredictions[] = [];
+  for (const [f, file] of options.predictions.entries()) {
+    const part = await readBoxPredictions(file, groundTruth.indexOfImageId, read);
+    log.debug(`${file}: ${part.scores.length} boxes, ${part.format} (${clock.lap()})`);
+    part.listed.forEach((here, e) => here && owners.claim(e, f, (expression) => `the expression with image id ${groundTruth.imageIds[expression]}`));
+    const unknown = part.unknownImageIds;
+    if (unknown.count > 0) log.warn(`${file}: ${unknown.count} predictions name image ids not in ${options.annotations} (${listSome(unknown.examples, unknown.count)}); ignored`);
+    parts.push(part);
+  }
+  const predictions = mergeBoxPredictions(parts);
+  const label = shardLabel(options.predictions);
 
   const missingIds = groundTruth.imageIds.filter((_, e) => !predictions.listed[e]);
   if (missingIds.length > 0 && !options.allowMissing) {
     throw new InputError(
-      options.predictions,
+      label,
       undefined,
       `no predictions for ${missingIds.length} of ${groundTruth.imageIds.length} expressions (image ids ${listSome(missingIds)}); ` +
         "pass --allow-missing to count them as misses",
@@ -48,9 +61,6 @@ export async function evalRefcoco(options: EvalRefcocoOptions, { log, read }: Ru
   }
   if (missingIds.length > 0) log.warn(`${missingIds.length} expressions have no predictions and count as misses (image ids ${listSome(missingIds)})`);
   const unknown = predictions.unknownImageIds;
-  if (unknown.count > 0) {
-    log.warn(`${options.predictions}: ${unknown.count} predictions name image ids not in ${options.annotations} (${listSome(unknown.examples, unknown.count)}); ignored`);
-  }
 
   const rows = refexpPrecision(
     { ...groundTruth, ...predictions },

@@ -35,6 +35,7 @@ Predictions (MDETR's format): [{"image_id": "1000092795", "sentence_id": 0,
 Examples:
   $ mdetr eval flickr30k --flickr-dir flickr30k_entities/ --split test --predictions preds.json
   $ mdetr eval flickr30k --flickr-dir flickr30k_entities/ --split val --predictions preds.json --merged --json -
+  $ mdetr eval flickr30k --flickr-dir flickr30k_entities/ --split test --predictions shard1.json shard2.json
 `;
 
 export const evalFlickr30kCommand = defineCommand({
@@ -42,7 +43,7 @@ export const evalFlickr30kCommand = defineCommand({
   description: "Flickr30k Entities phrase-grounding recall@k, identical to MDETR's evaluator",
   options: {
     flickrDir: option.required("--flickr-dir <dir>", "the dataset as distributed: {train,val,test}.txt, Annotations/, Sentences/", { role: "input" }),
-    predictions: option.required("--predictions <file>", "predictions in MDETR's format", { role: "input" }),
+    predictions: option.files("--predictions <files...>", "predictions in MDETR's format; several files are shards (by sentence) of one run"),
     split: option.choice("--split <split>", "test, val or train", ["test", "val", "train"], "test"),
     merged: option.flag("--merged", "merged-box protocol: one enclosing box per entity"),
     iouThreshold: option.number("--iou-threshold <t>", "a box matches at IoU >= t", { default: 0.5, min: 0, max: 1 }),

@@ -43,6 +43,7 @@ Examples:
   $ mdetr eval lvis --annotations lvis_v1_minival.json --predictions dets.json
   $ mdetr eval lvis --annotations lvis_v1_val.json --predictions dets.json --ap standard --json results.json
   $ mdetr eval lvis --annotations lvis_v1_val.json --predictions dets.json --per-category per_class.csv
+  $ mdetr eval lvis --annotations lvis_v1_minival.json --predictions shard1.json shard2.json shard3.json
 `;
 
 export const evalLvisCommand = defineCommand({
@@ -50,7 +51,7 @@ export const evalLvisCommand = defineCommand({
   description: "LVIS box AP (fixed or standard), identical to lvis-api / MDETR, streaming files of any size",
   options: {
     annotations: option.required("--annotations <file>", "LVIS v1 ground truth (lvis_v1_val.json, ...)", { role: "input" }),
-    predictions: option.required("--predictions <file>", "detections: a COCO results list [{image_id, category_id, bbox, score}]", { role: "input" }),
+    predictions: option.files("--predictions <files...>", "detections: a COCO results list [{image_id, category_id, bbox, score}]; several files are shards (by image) of one run"),
     protocol: option.choice("--ap <protocol>", "fixed or standard", ["fixed", "standard"], "fixed"),
     maxDets: option.number("--max-dets <n>", "standard AP: detections kept per image (-1: no cap)", { default: 300, min: -1, integer: true }),
     detsPerCategory: option.number("--dets-per-category <n>", "fixed AP: detections kept per category", { default: 10000, min: 1, integer: true }),

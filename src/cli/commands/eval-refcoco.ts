@@ -38,6 +38,7 @@ Examples:
   $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions preds.json
   $ mdetr eval refcoco --annotations finetune_refcocog_val.json --predictions preds.json --match giou --json results.json
   $ mdetr eval refcoco --annotations ann.json --predictions preds.json --k 1,5 --allow-missing --json -
+  $ mdetr eval refcoco --annotations finetune_refcoco_testA.json --predictions shard1.json shard2.json --match giou
 `;
 
 export const evalRefcocoCommand = defineCommand({
@@ -45,7 +46,7 @@ export const evalRefcocoCommand = defineCommand({
   description: "RefCOCO/RefCOCO+/RefCOCOg precision@k of ranked box predictions (with --match giou: MDETR's evaluator, number for number)",
   options: {
     annotations: option.required("--annotations <file>", "MDETR fine-tuning annotations (finetune_refcoco_testA.json, ...)", { role: "input" }),
-    predictions: option.required("--predictions <file>", "predictions: COCO results list or MDETR dict", { role: "input" }),
+    predictions: option.files("--predictions <files...>", "predictions: COCO results list or MDETR dict; several files are shards (by expression) of one run"),
     match: option.choice("--match <kind>", "box match: iou or giou (see below)", ["iou", "giou"], "iou"),
     // Its range depends on --match (a GIoU can be negative), so run() parses it.
     iouThreshold: option.text("--iou-threshold <t>", "a box matches at overlap >= t (from 0 to 1; with giou from -1)", "0.5"),

@@ -8,7 +8,8 @@ import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import { box4Problem, describeJsonValue, isRecord, objectProblem } from "../../json/validate.js";
 
 export interface FlickrPrediction {
-  /** `[index]` in the file, for messages. */
+  /** The file and `[index]` in it, for messages. */
+  file: string;
   at: string;
   imageId: string;
   sentenceId: number;
@@ -43,7 +44,7 @@ export async function readFlickrPredictions(file: string, settings: JsonReadSett
         });
         return flat;
       });
-      predictions.push({ at, imageId: String(imageId), sentenceId, boxes });
+      predictions.push({ file, at, imageId: String(imageId), sentenceId, boxes });
     },
   }, settings);
   if (result.containers.get("$") !== "array") throw new InputError(file, undefined, "expected a list of predictions [{image_id, sentence_id, boxes}, ...]");

@@ -151,3 +151,46 @@ function groupByExpression(p: BoxPredictions, expressionOfBox: Uint32Array): Box
   }
   return { ...p, start, boxes, scores };
 }
+
+/**
+ * Several files' predictions (the shards of one run) as one: each expression's boxes from the file
+ * that lists it. The caller has checked that no expression is listed by two files.
+ */
+export function mergeBoxPredictions(parts: readonly BoxPredictions[]): Omit<BoxPredictions, "format"> & { format: PredictionFormat | "mixed" } {
+  if (parts.length === 1) return parts[0]!;
+  const n = parts[0]!.count.length;
+  const owner = new Int32Array(n).fill(-1);
+  parts.forEach((p, f) => p.listed.forEach((here, e) => here && (owner[e] = f)));
+  const start = new Uint32Array(n);
+  const count = new Uint32Array(n);
+  const listed = new Uint8Array(n);
+  let total = 0;
+  for (let e = 0; e < n; e++) {
+    const f = owner[e]!;
+    start[e] = total;
+    if (f < 0) continue;
+    listed[e] = 1;
+    count[e] = parts[f]!.count[e]!;
+    total += count[e]!;
+  }
+  const boxes = new Float32Array(4 * total);
+  const scores = new Float32Array(total);
+  for (let e = 0; e < n; e++) {
+    const f = owner[e]!;
+    if (f < 0) continue;
+    const p = parts[f]!;
+    const from = p.start[e]!;
+    scores.set(p.scores.subarray(from, from + count[e]!), start[e]!);
+    boxes.set(p.boxes.subarray(4 * from, 4 * (from + count[e]!)), 4 * start[e]!);
+  }
+  const formats = new Set(parts.map((p) => p.format));
+  return {
+    format: formats.size === 1 ? parts[0]!.format : "mixed",
+    start,
+    count,
+    listed,
+    boxes,
+    scores,
+    unknownImageIds: { count: parts.reduce((m, p) => m + p.unknownImageIds.count, 0), examples: parts.flatMap((p) => p.unknownImageIds.examples).slice(0, EXAMPLES) },
+  };
+}
