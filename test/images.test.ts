@@ -41,3 +41,15 @@ describe("spans of tokens that share a character", () => {
     assert.deepEqual(spansOfTokens(prompt, [1, 2]), { spans: [[0, 1]], phrase: "猫" });
   });
 });
+
+describe("EXIF orientation", () => {
+  it("applied for people's photos (infer dir), not for benchmark pictures (stored pixels, as MDETR's datasets decode them)", async () => {
+    const file = join(tempDir(), "rotated.jpg");
+    // Stored 120 wide and 80 high, EXIF orientation 6: shown 80 wide and 120 high.
+    await sharp({ create: { width: 120, height: 80, channels: 3, background: { r: 10, g: 200, b: 30 } } }).jpeg().withMetadata({ orientation: 6 }).toFile(file);
+    const shown = await prepareImage(file);
+    assert.deepEqual([shown.width, shown.height, shown.resized.width, shown.resized.height], [80, 120, 800, 1200]);
+    const stored = await prepareImage(file, undefined, undefined, false);
+    assert.deepEqual([stored.width, stored.height, stored.resized.width, stored.resized.height], [120, 80, 1200, 800]);
+  });
+});

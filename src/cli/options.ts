@@ -55,3 +55,14 @@ export function parseInteger(option: string, text: string): bigint {
   if (!/^[+-]?\d+$/.test(trimmed)) throw new UsageError(`${option}: expected an integer, got ${JSON.stringify(text)}`);
   return BigInt(trimmed);
 }
+
+/** `--shard K/N`: the K-th (from 1) of N blocks. */
+export function parseShard(option: string, text: string): { index: number; count: number } {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || !(count >= 1) || !(index >= 1 && index <= count)) {
+    throw new UsageError(`${option}: expected K/N with 1 <= K <= N (e.g. 3/8; a 0-based index such as JOB_COMPLETION_INDEX needs + 1), got ${JSON.stringify(text)}`);
+  }
+  return { index, count };
+}

@@ -74,8 +74,12 @@ export function decodeBmpRgb(bytes: Buffer): { rgb: Uint8Array; width: number; h
   return { rgb, width: bmp.width, height: bmp.height };
 }
 
-/** Throws (with sharp's or the BMP decoder's reason) when the file is not a readable image. */
-export async function prepareImage(path: string, shortSide = SHORT_SIDE, maxSize = MAX_SIZE): Promise<PreparedImage> {
+/**
+ * Throws (with sharp's or the BMP decoder's reason) when the file is not a readable image. `exif`
+ * false decodes the stored pixels as they are, as MDETR's datasets do (`Image.open(path)
+ * .convert("RGB")`, no `exif_transpose`): benchmark annotations are in that frame.
+ */
+export async function prepareImage(path: string, shortSide = SHORT_SIDE, maxSize = MAX_SIZE, exif = true): Promise<PreparedImage> {
   let source: Sharp;
   let width: number;
   let height: number;
@@ -83,6 +87,8 @@ export async function prepareImage(path: string, shortSide = SHORT_SIDE, maxSize
     ({ width, height } = rgb);
     return sharp(rgb.rgb, { raw: { width, height, channels: 3 } });
   };
+  // sharp's rotate() without an angle applies the EXIF orientation.
+  const orient = (image: Sharp) => (exif ? image.rotate() : image);
   const bytes = await readFile(path);
   if (isBmp(bytes)) {
     source = fromRgb(decodeBmpRgb(bytes));
@@ -91,18 +97,18 @@ export async function prepareImage(path: string, shortSide = SHORT_SIDE, maxSize
     const metadata = await source.metadata();
     if (metadata.space === "cmyk") {
       // PIL's formula, not colour management: take the raw CMYK (sharp's equals PIL's) and convert.
-      const { data, info } = await source.rotate().pipelineColourspace("cmyk").toColourspace("cmyk").raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await orient(source).pipelineColourspace("cmyk").toColourspace("cmyk").raw().toBuffer({ resolveWithObject: true });
       source = fromRgb({ rgb: cmykToRgb(data), width: info.width, height: info.height });
     } else if (metadata.hasAlpha) {
       // Drop alpha before resizing: sharp would resize premultiplied and darken transparent pixels,
       // while PIL's convert("RGB") keeps the colour under any alpha.
-      const { data, info } = await source.rotate().removeAlpha().toColourspace("srgb").raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await orient(source).removeAlpha().toColourspace("srgb").raw().toBuffer({ resolveWithObject: true });
       source = fromRgb({ rgb: data, width: info.width, height: info.height });
     } else {
-      const swapped = (metadata.orientation ?? 1) >= 5;
+      const swapped = exif && (metadata.orientation ?? 1) >= 5;
       width = swapped ? metadata.height! : metadata.width!;
       height = swapped ? metadata.width! : metadata.height!;
-      source = source.rotate().removeAlpha().toColourspace("srgb");
+      source = orient(source).removeAlpha().toColourspace("srgb");
     }
   }
   const size = detrSize(width!, height!, shortSide, maxSize);

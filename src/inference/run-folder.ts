@@ -16,6 +16,8 @@ export interface ImageJob {
   file: string;
   prompt: EncodedPrompt;
   phrases?: PostprocessOptions["phrases"];
+  /** What the result belongs to (a benchmark's expression id). */
+  key?: string;
 }
 
 export type ImageResult =
@@ -34,6 +36,8 @@ export interface RunOptions {
   root: string;
   batchSize: number;
   postprocess: Omit<PostprocessOptions, "phrases">;
+  /** Apply EXIF orientation (infer dir: people's photos); benchmarks decode the stored pixels. */
+  exif?: boolean;
 }
 
 /** Prompts longer than the model's token positions cannot be scored; say how long they are. */
@@ -52,12 +56,43 @@ interface Prepared {
   error?: string;
 }
 
-async function prepareBatch(root: string, jobs: readonly ImageJob[], times: StageTimes): Promise<Prepared[]> {
+/**
+ * Decoded pictures, each decoded once while jobs still need it: the jobs of one picture (its
+ * expressions, its prompts) come one after another, so a picture is dropped after its last job.
+ */
+class PictureCache {
+  private readonly pending = new Map<string, Promise<PreparedImage>>();
+  private readonly lastJob = new Map<string, number>();
+
+  constructor(
+    jobs: readonly ImageJob[],
+    private readonly root: string,
+    private readonly exif: boolean,
+  ) {
+    jobs.forEach((job, i) => this.lastJob.set(job.file, i));
+  }
+
+  get(file: string): Promise<PreparedImage> {
+    let image = this.pending.get(file);
+    if (!image) {
+      image = prepareImage(join(this.root, file), undefined, undefined, this.exif);
+      this.pending.set(file, image);
+    }
+    return image;
+  }
+
+  /** Job `index` is done: forget the pictures no later job needs. */
+  done(file: string, index: number): void {
+    if (this.lastJob.get(file) === index) this.pending.delete(file);
+  }
+}
+
+async function prepareBatch(cache: PictureCache, jobs: readonly ImageJob[], times: StageTimes): Promise<Prepared[]> {
   const started = performance.now();
   const prepared = await Promise.all(
     jobs.map(async (job): Promise<Prepared> => {
       try {
-        return { job, image: await prepareImage(join(root, job.file)) };
+        return { job, image: await cache.get(job.file) };
       } catch (error) {
         return { job, error: (error instanceof Error ? error.message : String(error)).split("\n")[0]! };
       }
@@ -80,11 +115,12 @@ export async function runFolder(
   const batchSize = model.hasPixelMask ? options.batchSize : 1;
   const batches: ImageJob[][] = [];
   for (let i = 0; i < jobs.length; i += batchSize) batches.push(jobs.slice(i, i + batchSize));
-  let next = batches.length > 0 ? prepareBatch(options.root, batches[0]!, times) : undefined;
+  const cache = new PictureCache(jobs, options.root, options.exif ?? true);
+  let next = batches.length > 0 ? prepareBatch(cache, batches[0]!, times) : undefined;
   for (let b = 0; b < batches.length; b++) {
     const prepared = await next!;
     // Decode the next batch while the model works on this one (a queue of one batch).
-    next = b + 1 < batches.length ? prepareBatch(options.root, batches[b + 1]!, times) : undefined;
+    next = b + 1 < batches.length ? prepareBatch(cache, batches[b + 1]!, times) : undefined;
     const readable = prepared.filter((p) => p.image);
     let outputs: Awaited<ReturnType<typeof runBatch>> = [];
     if (readable.length > 0) {
@@ -96,7 +132,8 @@ export async function runFolder(
       times.model += performance.now() - built;
     }
     let n = 0;
-    for (const p of prepared) {
+    for (const [j, p] of prepared.entries()) {
+      cache.done(p.job.file, b * batchSize + j);
       if (!p.image) {
         await onResult({ file: p.job.file, error: p.error ?? "unreadable" }, p.job);
         continue;

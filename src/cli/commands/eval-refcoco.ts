@@ -18,7 +18,7 @@ export function refcocoTable(report: EvalRefcocoReport): string {
   return `${title}\n${formatTable(header, rows)}`;
 }
 
-function refcocoProtocol(report: EvalRefcocoReport): string {
+export function refcocoProtocol(report: EvalRefcocoReport): string {
   return report.match === "giou"
     ? `Precision@k, a hit when GIoU >= ${report.threshold} (MDETR's RefExpEvaluator, datasets/refexp.py)`
     : `Precision@k, a hit when IoU >= ${report.threshold} (the community protocol; --match giou gives MDETR's evaluator)`;

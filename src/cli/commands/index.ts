@@ -5,9 +5,10 @@ import { evalFlickr30kCommand } from "./eval-flickr30k.js";
 import { evalLvisCommand } from "./eval-lvis.js";
 import { evalRefcocoCommand } from "./eval-refcoco.js";
 import { inferDirCommand } from "./infer-dir.js";
+import { inferRefcocoCommand } from "./infer-refcoco.js";
 import { mergeAnnotationsCommand } from "./merge-annotations.js";
 
-export const COMMANDS: readonly CommandDefinition[] = [evalRefcocoCommand, evalLvisCommand, evalFlickr30kCommand, mergeAnnotationsCommand, inferDirCommand, convertLvisCommand];
+export const COMMANDS: readonly CommandDefinition[] = [evalRefcocoCommand, evalLvisCommand, evalFlickr30kCommand, mergeAnnotationsCommand, inferDirCommand, inferRefcocoCommand, convertLvisCommand];
 
 /** Commands with two words (`eval refcoco`) are grouped under the first; each group has its help. */
 export const GROUPS: Readonly<Record<string, { description: string; help: string }>> = {
@@ -21,6 +22,6 @@ export const GROUPS: Readonly<Record<string, { description: string; help: string
   },
   infer: {
     description: "run an exported grounding model",
-    help: '\nExamples:\n  $ mdetr infer dir photos/ --model model.onnx --text "a cat" --out preds.jsonl\n',
+    help: '\nExamples:\n  $ mdetr infer dir photos/ --model model.onnx --text "a cat" --out preds.jsonl\n  $ mdetr infer refcoco --annotations finetune_refcoco_testA.json --images train2014/ --model model.onnx -o preds.json --eval\n',
   },
 };

@@ -87,3 +87,37 @@ export async function readRefexpAnnotations(file: string, settings: JsonReadSett
   const datasetOf = Uint32Array.from(bucketOf, (name) => datasetIndex.get(name)!);
   return { imageIds, indexOfImageId, datasetNames, datasetOf, targetBoxes };
 }
+
+/** One referring expression to run a model on: its `images[]` entry. */
+export interface RefexpQuery {
+  /** `images[].id` as text: the key of MDETR's prediction dict. */
+  id: string;
+  fileName: string;
+  caption: string;
+  /** The picture's COCO id (`original_id`), when the file has one. */
+  pictureId: number | undefined;
+}
+
+/** The expressions of an annotation file, in file order (for `infer refcoco`). */
+export async function readRefexpQueries(file: string, settings: JsonReadSettings = {}): Promise<RefexpQuery[]> {
+  const queries: RefexpQuery[] = [];
+  const seen = new Map<string, number>();
+  const result = await readJson(file, {
+    "$.images.*": (image, key) => {
+      const at = childPath("images", key);
+      const problem = objectProblem(image);
+      if (problem) throw new InputError(file, at, problem);
+      const { id, file_name: fileName, caption, original_id: pictureId } = image as Record<string, unknown>;
+      const idProblem = integerProblem(id);
+      if (idProblem) throw new InputError(file, `${at}.id`, idProblem);
+      if (seen.has(String(id))) throw new InputError(file, `${at}.id`, `duplicate image id ${String(id)} (also images[${seen.get(String(id))}])`);
+      seen.set(String(id), queries.length);
+      if (typeof fileName !== "string" || fileName === "") throw new InputError(file, `${at}.file_name`, `expected the picture's file name, got ${describeJsonValue(fileName)}`);
+      if (typeof caption !== "string" || caption.trim() === "") throw new InputError(file, `${at}.caption`, `expected the expression's text, got ${describeJsonValue(caption)}`);
+      if (pictureId !== undefined && integerProblem(pictureId)) throw new InputError(file, `${at}.original_id`, integerProblem(pictureId)!);
+      queries.push({ id: String(id), fileName, caption, pictureId: pictureId as number | undefined });
+    },
+  }, settings);
+  expectArrayContainer(file, "$.images", result.containers.get("$.images"));
+  return queries;
+}
