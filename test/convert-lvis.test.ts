@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { withAtomicFile } from "../src/core/atomic-write.js";
-import { cleanName } from "../src/convert/lvis/clean-name.js";
+import { cleanName } from "../src/formats/lvis/clean-name.js";
 import { referenceName } from "../src/convert/lvis/convert-lvis.js";
 import { sampleBalancedSubset, SamplerFailure, type SamplerInput } from "../src/convert/lvis/sampler.js";
 import { assertInputError, enginesOf, GOLDEN_READINGS, goldenCases, readingEnv, readingName, readJsonFile, runCli, tempDir, writeJson } from "./helpers.js";

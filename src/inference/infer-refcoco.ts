@@ -13,12 +13,7 @@ import type { Scoring } from "./postprocess.js";
 import { checkPromptLength, runFolder, type ImageJob, type StageTimes } from "./run-folder.js";
 import { openModel, type Device } from "./session.js";
 import { loadTokenizer, type EncodedPrompt } from "./tokenizer.js";
-
-/** `--shard K/N`: the K-th (from 1) of N contiguous blocks of the pictures, sorted by id. */
-export interface Shard {
-  index: number;
-  count: number;
-}
+import { shardPictures, type Shard } from "./shard.js";
 
 export interface InferRefcocoOptions {
   annotations: string;
@@ -39,14 +34,6 @@ export interface InferRefcocoReport {
   device: string;
   scoring: Scoring;
   times: StageTimes;
-}
-
-/** The pictures of a shard: sorted by COCO id (original_id; else file name), then cut in N blocks. */
-export function shardPictures<T>(pictures: readonly T[], shard: Shard | undefined): T[] {
-  if (!shard) return [...pictures];
-  const from = Math.floor((pictures.length * (shard.index - 1)) / shard.count);
-  const to = Math.floor((pictures.length * shard.index) / shard.count);
-  return pictures.slice(from, to);
 }
 
 function picturesOf(queries: readonly RefexpQuery[]): { file: string; id: number | undefined; queries: RefexpQuery[] }[] {

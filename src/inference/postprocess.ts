@@ -39,7 +39,7 @@ export interface ImageOutputs {
 }
 
 /** Per-token probabilities of one query (length T), by the scoring rule. */
-function tokenProbabilities(logits: Float32Array, scoring: Scoring): Float64Array {
+export function tokenProbabilities(logits: Float32Array, scoring: Scoring): Float64Array {
   const probabilities = new Float64Array(logits.length);
   if (scoring === "sigmoid") {
     for (let t = 0; t < logits.length; t++) probabilities[t] = 1 / (1 + Math.exp(-logits[t]!));
@@ -108,4 +108,46 @@ function bestPhrase(prompt: EncodedPrompt, usable: readonly number[], probabilit
     }
   }
   return best;
+}
+
+/** Query q's box as [x1, y1, x2, y2] in pixels of a picture of `size` (MDETR's PostProcess, no clipping). */
+export function queryBox(outputs: ImageOutputs, q: number, size: { width: number; height: number }): [number, number, number, number] {
+  const [cx, cy, w, h] = outputs.boxes.subarray(4 * q, 4 * q + 4) as unknown as [number, number, number, number];
+  return [(cx - w / 2) * size.width, (cy - h / 2) * size.height, (cx + w / 2) * size.width, (cy + h / 2) * size.height];
+}
+
+/**
+ * Every query's box and score, in query order (no threshold): mdetr 1 - P(no object); sigmoid the
+ * highest token probability over the prompt's tokens (infer dir's rule).
+ */
+export function allQueries(outputs: ImageOutputs, prompt: EncodedPrompt, size: { width: number; height: number }, scoring: Scoring): { boxes: [number, number, number, number][]; scores: Float64Array } {
+  const { queries, positions } = outputs;
+  const usable = promptPositions(prompt, scoring === "mdetr" ? positions - 1 : positions);
+  const scores = new Float64Array(queries);
+  const boxes: [number, number, number, number][] = [];
+  for (let q = 0; q < queries; q++) {
+    const probabilities = tokenProbabilities(outputs.logits.subarray(q * positions, (q + 1) * positions), scoring);
+    scores[q] = scoring === "mdetr" ? 1 - probabilities[positions - 1]! : usable.reduce((best, t) => Math.max(best, probabilities[t]!), 0);
+    boxes.push(queryBox(outputs, q, size));
+  }
+  return { boxes, scores };
+}
+
+/**
+ * GLIP's chunked scores (convert_grounding_to_od_logits_v2, SCORE_AGG "MEAN"): per category of the
+ * prompt and per query, the mean of the query's token probabilities over the category's positive
+ * tokens; a category without one gets none (NaN). Rows: categories in prompt order; columns: queries.
+ */
+export function meanOverTokens(outputs: ImageOutputs, scoring: Scoring, tokensOf: readonly (readonly number[])[]): Float64Array {
+  const { queries, positions } = outputs;
+  const scores = new Float64Array(tokensOf.length * queries);
+  for (let q = 0; q < queries; q++) {
+    const probabilities = tokenProbabilities(outputs.logits.subarray(q * positions, (q + 1) * positions), scoring);
+    tokensOf.forEach((tokens, c) => {
+      let sum = 0;
+      for (const t of tokens) sum += probabilities[t]!;
+      scores[c * queries + q] = tokens.length > 0 ? sum / tokens.length : NaN;
+    });
+  }
+  return scores;
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { UsageError } from "../core/errors.js";
 import { prepareImage, type PreparedImage } from "./images.js";
 import { batchFeeds, runBatch, TensorBuffers } from "./batch.js";
-import { postprocessImage, type Detection, type PostprocessOptions } from "./postprocess.js";
+import { postprocessImage, type Detection, type ImageOutputs, type PostprocessOptions } from "./postprocess.js";
 import type { ModelSession } from "./session.js";
 import type { EncodedPrompt, PromptTokenizer } from "./tokenizer.js";
 
@@ -102,12 +102,24 @@ async function prepareBatch(cache: PictureCache, jobs: readonly ImageJob[], time
   return prepared;
 }
 
-export async function runFolder(
+/** What a head makes of one job's model outputs, or why the job's picture could not be read. */
+export type JobResult<R> = { file: string; width: number; height: number; value: R } | { file: string; error: string };
+
+/** Turns one job's outputs (and its picture's size) into what a command needs. */
+export type Head<R> = (outputs: ImageOutputs, job: ImageJob, image: PreparedImage) => R;
+
+/**
+ * Every job through the model, in batches, with the next batch decoded while the model runs on the
+ * current one and each picture decoded once for its jobs; per job, in job order, the head's value
+ * (or the reason the picture could not be read) goes to `onResult`.
+ */
+export async function runJobs<R>(
   jobs: readonly ImageJob[],
   model: ModelSession,
   tokenizer: PromptTokenizer,
-  options: RunOptions,
-  onResult: (result: ImageResult, job: ImageJob) => Promise<void>,
+  options: Omit<RunOptions, "postprocess">,
+  head: Head<R>,
+  onResult: (result: JobResult<R>, job: ImageJob) => Promise<void>,
 ): Promise<StageTimes> {
   const times: StageTimes = { decode: 0, preprocess: 0, model: 0, postprocess: 0 };
   const buffers = new TensorBuffers();
@@ -139,10 +151,24 @@ export async function runFolder(
         continue;
       }
       const started = performance.now();
-      const detections = postprocessImage(outputs[n++]!, p.job.prompt, p.image, { ...options.postprocess, ...(p.job.phrases ? { phrases: p.job.phrases } : {}) });
+      const value = head(outputs[n++]!, p.job, p.image);
       times.postprocess += performance.now() - started;
-      await onResult({ file: p.job.file, width: p.image.width, height: p.image.height, text: p.job.prompt.text, detections }, p.job);
+      await onResult({ file: p.job.file, width: p.image.width, height: p.image.height, value }, p.job);
     }
   }
   return times;
+}
+
+/** `infer dir`'s run: MDETR's PostProcess with thresholds, detections with spans and phrases. */
+export async function runFolder(
+  jobs: readonly ImageJob[],
+  model: ModelSession,
+  tokenizer: PromptTokenizer,
+  options: RunOptions,
+  onResult: (result: ImageResult, job: ImageJob) => Promise<void>,
+): Promise<StageTimes> {
+  const head: Head<Detection[]> = (outputs, job, image) => postprocessImage(outputs, job.prompt, image, { ...options.postprocess, ...(job.phrases ? { phrases: job.phrases } : {}) });
+  return runJobs(jobs, model, tokenizer, options, head, (result, job) =>
+    onResult("error" in result ? result : { file: result.file, width: result.width, height: result.height, text: job.prompt.text, detections: result.value }, job),
+  );
 }

@@ -11,7 +11,7 @@ import { writeFinetuneDatapoints } from "../../formats/lvis/finetune-writer.js";
 import { writeLvisSubset } from "../../formats/lvis/subset-writer.js";
 import { readLvisTrainingSet, type LvisTrainingSet } from "../../formats/lvis/training-set.js";
 import type { RunContext } from "../../json/run-context.js";
-import { cleanName } from "./clean-name.js";
+import { cleanName } from "../../formats/lvis/clean-name.js";
 import { SamplerFailure, sampleBalancedSubset } from "./sampler.js";
 
 export type LvisOutputFormat = "lvis" | "mdetr";

@@ -167,3 +167,46 @@ export async function readLvisGroundTruth(file: string, settings: JsonReadSettin
     },
   };
 }
+
+/** An LVIS image as a model run needs it: where its picture is. */
+export interface LvisPicture {
+  id: number;
+  /** `<last two '/'-parts of coco_url>` (val2017/000000397133.jpg), when the image has a coco_url. */
+  fromCocoUrl: string | undefined;
+  fileName: string | undefined;
+}
+
+/** Images (sorted by id) and categories (sorted by id, with names) of an LVIS file, for `infer lvis`. */
+export async function readLvisPictures(file: string, settings: JsonReadSettings = {}): Promise<{ pictures: LvisPicture[]; categories: { id: number; name: string }[] }> {
+  const pictures: LvisPicture[] = [];
+  const categories: { id: number; name: string }[] = [];
+  const result = await readJson(file, {
+    "$.images.*": (value, key) => {
+      const at = childPath("images", key);
+      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
+      const problem = integerProblem(value["id"]);
+      if (problem) throw new InputError(file, `${at}.id`, problem);
+      const url = value["coco_url"];
+      const name = value["file_name"];
+      if (typeof url !== "string" && typeof name !== "string") throw new InputError(file, at, "expected a coco_url or a file_name to find the picture by");
+      pictures.push({ id: value["id"] as number, fromCocoUrl: typeof url === "string" ? url.split("/").slice(-2).join("/") : undefined, fileName: typeof name === "string" ? name : undefined });
+    },
+    "$.categories.*": (value, key) => {
+      const at = childPath("categories", key);
+      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
+      const problem = integerProblem(value["id"]);
+      if (problem) throw new InputError(file, `${at}.id`, problem);
+      if (typeof value["name"] !== "string") throw new InputError(file, `${at}.name`, `expected the category's name, got ${describeJsonValue(value["name"])}`);
+      categories.push({ id: value["id"] as number, name: value["name"] });
+    },
+  }, settings, { skip: { annotations: "segmentation" } });
+  for (const container of ["$.images", "$.categories"]) expectArrayContainer(file, container, result.containers.get(container));
+  const sortById = <T extends { id: number }>(list: T[], what: string) => {
+    list.sort((a, b) => a.id - b.id);
+    list.forEach((item, i) => {
+      if (i > 0 && list[i - 1]!.id === item.id) throw new InputError(file, undefined, `duplicate ${what} id ${item.id}`);
+    });
+    return list;
+  };
+  return { pictures: sortById(pictures, "image"), categories: sortById(categories, "category") };
+}
