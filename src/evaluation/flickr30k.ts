@@ -45,7 +45,8 @@ export function phrasesToScore(label: string, split: FlickrSplit, predictions: r
       continue;
     }
     if (!expected.has(id)) {
-      outside++;
+      // MDETR writes an empty entry for a sentence without a scored phrase: nothing to ignore there.
+      if (prediction.boxes.length > 0) outside++;
       continue;
     }
     const phrases = split.sentences.get(prediction.imageId)![prediction.sentenceId]!;

@@ -5,11 +5,12 @@ import { evalFlickr30kCommand } from "./eval-flickr30k.js";
 import { evalLvisCommand } from "./eval-lvis.js";
 import { evalRefcocoCommand } from "./eval-refcoco.js";
 import { inferDirCommand } from "./infer-dir.js";
+import { inferFlickr30kCommand } from "./infer-flickr30k.js";
 import { inferLvisCommand } from "./infer-lvis.js";
 import { inferRefcocoCommand } from "./infer-refcoco.js";
 import { mergeAnnotationsCommand } from "./merge-annotations.js";
 
-export const COMMANDS: readonly CommandDefinition[] = [evalRefcocoCommand, evalLvisCommand, evalFlickr30kCommand, mergeAnnotationsCommand, inferDirCommand, inferRefcocoCommand, inferLvisCommand, convertLvisCommand];
+export const COMMANDS: readonly CommandDefinition[] = [evalRefcocoCommand, evalLvisCommand, evalFlickr30kCommand, mergeAnnotationsCommand, inferDirCommand, inferRefcocoCommand, inferFlickr30kCommand, inferLvisCommand, convertLvisCommand];
 
 /** Commands with two words (`eval refcoco`) are grouped under the first; each group has its help. */
 export const GROUPS: Readonly<Record<string, { description: string; help: string }>> = {

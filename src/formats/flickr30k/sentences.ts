@@ -69,3 +69,18 @@ export function parseSentences(file: string, text: string): SentenceData[] {
   });
   return sentences;
 }
+
+/**
+ * A phrase's character span in its caption as MDETR's scripts/pre-training/flickr_combined.py
+ * computes it: the lengths of the caption's whitespace-split words before the phrase, plus one
+ * space each, then the phrase's length (code points). It does not search the text ("a doghouse"
+ * may come before "a dog"); after an empty word (a lone "]") the words shift and the script's
+ * assertion fails: undefined then, and the caller fails the same way.
+ */
+export function phraseSpan(caption: string, phrase: Phrase): [number, number] | undefined {
+  const words = caption.split(/\s+/).filter(Boolean);
+  const before = words.slice(0, phrase.firstWordIndex);
+  const begin = before.reduce((sum, w) => sum + [...w].length, 0) + phrase.firstWordIndex;
+  const end = begin + [...phrase.phrase].length;
+  return [...caption].slice(begin, end).join("") === phrase.phrase ? [begin, end] : undefined;
+}

@@ -1,0 +1,130 @@
+/**
+ * `infer flickr30k` as a function: every sentence of a Flickr30k Entities split through the model
+ * (the caption and phrase spans as MDETR's flickr_combined.py builds them; pictures decoded as
+ * stored, each once for its sentences), each scored phrase's Q boxes ranked by the highest
+ * probability over its positive tokens (PostProcessFlickr), written in eval flickr30k's format.
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../core/atomic-write.js";
+import { InputError } from "../core/errors.js";
+import { phraseSpan } from "../formats/flickr30k/sentences.js";
+import { loadFlickrSplit, type FlickrSplitName } from "../formats/flickr30k/split.js";
+import type { RunContext } from "../json/run-context.js";
+import { positiveTokens } from "./positive-map.js";
+import { queryBox, tokenProbabilities, type Scoring } from "./postprocess.js";
+import { runJobs, type ImageJob, type StageTimes } from "./run-folder.js";
+import { openModel, type Device } from "./session.js";
+import { shardPictures, type Shard } from "./shard.js";
+import { loadTokenizer, type EncodedPrompt } from "./tokenizer.js";
+
+export interface InferFlickrOptions {
+  flickrDir: string;
+  split: FlickrSplitName;
+  images: string;
+  model: string;
+  tokenizer: string;
+  scoring: Scoring | undefined;
+  device: Device;
+  batchSize: number;
+  out: string;
+  shard: Shard | undefined;
+  verbose: boolean;
+}
+
+export interface InferFlickrReport {
+  sentences: number;
+  phrases: number;
+  pictures: number;
+  device: string;
+  scoring: Scoring;
+  times: StageTimes;
+}
+
+interface SentenceJob {
+  imageId: string;
+  sentenceId: number;
+  /** Per scored phrase: its positive tokens. */
+  tokens: number[][];
+}
+
+/** Flickr ids are numbers written as text: sorted as numbers when they all are. */
+function byId(a: string, b: string): number {
+  return /^\d+$/.test(a) && /^\d+$/.test(b) ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0;
+}
+
+export async function inferFlickr30k(options: InferFlickrOptions, { log, progress: progressBar, read }: RunContext): Promise<InferFlickrReport> {
+  const split = await loadFlickrSplit(options.flickrDir, options.split, false, read.inputs);
+  const pictures = new Set(shardPictures([...split.imageIds].sort(byId), options.shard));
+  const tokenizer = await loadTokenizer(options.tokenizer, read.inputs);
+  const model = await openModel(options.model, options.device, options.verbose, read.inputs);
+  const scoring = options.scoring ?? model.defaultScoring;
+  const limit = model.positions === undefined ? Infinity : scoring === "mdetr" ? model.positions - 1 : model.positions;
+
+  // Every sentence gets an entry, in split order; only those with a scored phrase need the model.
+  const entries = new Map<string, string>();
+  const jobs: ImageJob[] = [];
+  const sentenceJobs: SentenceJob[] = [];
+  let phraseCount = 0;
+  const encoded = new Map<string, EncodedPrompt>();
+  for (const imageId of split.imageIds) {
+    if (!pictures.has(imageId)) continue;
+    const captions = split.captions.get(imageId)!;
+    for (const [sentenceId, phrases] of split.sentences.get(imageId)!.entries()) {
+      const key = `${imageId}_${sentenceId}`;
+      entries.set(key, JSON.stringify({ image_id: imageId, sentence_id: sentenceId, boxes: [] }));
+      if (!phrases) continue;
+      const caption = captions[sentenceId]!;
+      let prompt = encoded.get(caption);
+      if (!prompt) {
+        prompt = await tokenizer.encode(caption);
+        if (prompt.ids.length > limit) throw new InputError(join(options.flickrDir, "Sentences", `${imageId}.txt`), `sentence ${sentenceId}`, `${prompt.ids.length} tokens long; this model takes at most ${limit}`);
+        encoded.set(caption, prompt);
+      }
+      const tokens = phrases.map((phrase) => {
+        const span = phraseSpan(caption, phrase);
+        // flickr_combined.py asserts caption[beg:end] == phrase and stops.
+        if (!span) throw new InputError(join(options.flickrDir, "Sentences", `${imageId}.txt`), `sentence ${sentenceId}`, `the phrase ${JSON.stringify(phrase.phrase)} is not where its words say (an empty word before it?), as MDETR's flickr_combined.py asserts`);
+        return positiveTokens(prompt!, [span]);
+      });
+      phraseCount += phrases.length;
+      jobs.push({ file: `${imageId}.jpg`, prompt, key: String(sentenceJobs.length) });
+      sentenceJobs.push({ imageId, sentenceId, tokens });
+    }
+  }
+  log.debug(`${entries.size} sentences (${jobs.length} with scored phrases) on ${pictures.size} pictures, ${scoring} scoring`);
+  const progress = progressBar("sentences", jobs.length);
+  let times: StageTimes;
+  try {
+    times = await runJobs(
+      jobs,
+      model,
+      tokenizer,
+      { root: options.images, batchSize: options.batchSize, exif: false },
+      (outputs, job, image) => {
+        const { tokens } = sentenceJobs[Number(job.key)]!;
+        const boxes = Array.from({ length: outputs.queries }, (_, q) => queryBox(outputs, q, image));
+        const scores = tokens.map(() => new Float64Array(outputs.queries));
+        for (let q = 0; q < outputs.queries; q++) {
+          const p = tokenProbabilities(outputs.logits.subarray(q * outputs.positions, (q + 1) * outputs.positions), scoring);
+          // PostProcessFlickr: max(positive_map * prob), the max over the phrase's tokens.
+          tokens.forEach((list, i) => (scores[i]![q] = list.reduce((best, t) => Math.max(best, p[t]!), 0)));
+        }
+        return scores.map((s) => Array.from({ length: outputs.queries }, (_, q) => q).sort((a, b) => s[b]! - s[a]! || a - b).map((q) => boxes[q]!));
+      },
+      async (result, job) => {
+        progress.tick();
+        if ("error" in result) {
+          const reason = /ENOENT/.test(result.error) ? "no such file in --images" : result.error;
+          throw new InputError(join(options.images, result.file), undefined, `cannot read the picture: ${reason}`);
+        }
+        const { imageId, sentenceId } = sentenceJobs[Number(job.key)]!;
+        entries.set(`${imageId}_${sentenceId}`, JSON.stringify({ image_id: imageId, sentence_id: sentenceId, boxes: result.value }));
+      },
+    );
+  } finally {
+    progress.stop();
+    await model.session.release();
+  }
+  await writeFileAtomic(options.out, ["[", [...entries.values()].join(","), "]\n"]);
+  return { sentences: entries.size, phrases: phraseCount, pictures: pictures.size, device: model.device, scoring, times };
+}
