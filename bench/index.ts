@@ -2,6 +2,7 @@
 import { benchConvertLvis } from "./convert-lvis.js";
 import { benchFlickr30k } from "./flickr30k.js";
 import { benchInfer } from "./infer.js";
+import { benchInferLvis, benchInferRefcoco } from "./infer-bench.js";
 import { benchLvis } from "./lvis.js";
 import { benchMerge } from "./merge.js";
 import { benchRefcoco } from "./refcoco.js";
@@ -10,6 +11,8 @@ const benches: Record<string, (argv: string[]) => Promise<void>> = {
   "convert-lvis": benchConvertLvis,
   flickr30k: benchFlickr30k,
   infer: benchInfer,
+  "infer-lvis": benchInferLvis,
+  "infer-refcoco": benchInferRefcoco,
   lvis: benchLvis,
   merge: benchMerge,
   refcoco: benchRefcoco,
