@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { phraseSpan } from "../src/formats/flickr30k/sentences.js";
@@ -55,6 +56,26 @@ describe("infer flickr30k matches MDETR's flickr_combined captions, PostProcessF
     assert.equal(run.code, 0, run.stderr);
     const { meta: _meta, ...metrics } = JSON.parse(run.stdout) as Record<string, unknown>;
     assert.deepEqual(numericDifferences(readJsonFile(join(golden.dir, "expected_metrics.json")), metrics, 1e-6), []);
+  });
+
+  it("--resume continues an interrupted run", async () => {
+    const dir = tempDir();
+    const images = join(dir, "images");
+    mkdirSync(images);
+    const files = readdirSync(join(golden.dir, "images")).sort();
+    // The split's last picture is missing at first: the sentences before it are done and logged.
+    const last = readFileSync(join(golden.dir, "flickr", "test.txt"), "utf8").trim().split("\n").at(-1)!.trim();
+    for (const name of files.filter((f) => f !== `${last}.jpg`)) copyFileSync(join(golden.dir, "images", name), join(images, name));
+    const out = join(dir, "pred.json");
+    const args = ["infer", "flickr30k", "--flickr-dir", join(golden.dir, "flickr"), "--split", "test", "--images", images, "--model", join(golden.dir, "model.onnx"), "-o", out, "--resume"];
+    assert.equal((await runCli(args)).code, 2);
+    assert.ok(existsSync(`${out}.progress.jsonl`) && !existsSync(out));
+    copyFileSync(join(golden.dir, "images", `${last}.jpg`), join(images, `${last}.jpg`));
+    const resumed = await runCli(args);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /--resume: \d+ sentences already in/);
+    assert.deepEqual(entryDifferences(golden.expected as Entry[], readJsonFile(out) as Entry[]), []);
+    assert.ok(!existsSync(`${out}.progress.jsonl`));
   });
 
   it("phrase spans come from the word lengths, not a search of the caption", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { assertInputError, goldenCases, numericDifferences, readJsonFile, runCli, tempDir } from "./helpers.js";
@@ -81,6 +81,29 @@ describe("infer refcoco matches MDETR's PostProcess and evaluator on the golden 
       assertInputError(result, /--shard: expected K\/N with 1 <= K <= N/);
     });
   }
+
+  it("--resume continues an interrupted run from its progress log, and refuses other settings", async () => {
+    const dir = tempDir();
+    const images = join(dir, "images");
+    mkdirSync(images);
+    // The last picture (by id) is missing at first: the run stops there, its progress kept.
+    const files = readdirSync(join(golden.dir, "images")).sort();
+    for (const name of files.slice(0, -1)) copyFileSync(join(golden.dir, "images", name), join(images, name));
+    const out = join(dir, "pred.json");
+    const args = ["infer", "refcoco", "--annotations", join(golden.dir, "finetune_refcoco_testA.json"), "--images", images, "--model", join(golden.dir, "model.onnx"), "-o", out, "--resume"];
+    assert.equal((await runCli(args)).code, 2);
+    assert.ok(!existsSync(out) && existsSync(`${out}.progress.jsonl`));
+    const kept = readFileSync(`${out}.progress.jsonl`, "utf8").trim().split("\n").length - 1;
+    assert.ok(kept > 0, "some expressions were done before the failure");
+    const other = await runCli([...args, "--shard", "1/1"]);
+    assertInputError(other, /--resume: .*progress\.jsonl was made with other settings: shard null vs "1\/1" \(remove it, or drop --resume to start over\)/);
+    copyFileSync(join(golden.dir, "images", files.at(-1)!), join(images, files.at(-1)!));
+    const resumed = await runCli(args);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`--resume: ${kept} expressions already in`));
+    assert.deepEqual(dictDifferences(golden.expected as Dict, readJsonFile(out) as Dict), []);
+    assert.ok(!existsSync(`${out}.progress.jsonl`), "the log goes once the output is written");
+  });
 
   it("a missing picture fails, naming it, and leaves no output", async () => {
     const dir = tempDir();

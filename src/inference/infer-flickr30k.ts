@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { InputError } from "../core/errors.js";
+import { ProgressLog } from "../formats/infer/progress-log.js";
 import { phraseSpan } from "../formats/flickr30k/sentences.js";
 import { loadFlickrSplit, type FlickrSplitName } from "../formats/flickr30k/split.js";
 import type { RunContext } from "../json/run-context.js";
@@ -28,6 +29,8 @@ export interface InferFlickrOptions {
   batchSize: number;
   out: string;
   shard: Shard | undefined;
+  /** Continue an interrupted run from its progress log (settings checked). */
+  resume: boolean;
   verbose: boolean;
 }
 
@@ -92,11 +95,25 @@ export async function inferFlickr30k(options: InferFlickrOptions, { log, progres
     }
   }
   log.debug(`${entries.size} sentences (${jobs.length} with scored phrases) on ${pictures.size} pictures, ${scoring} scoring`);
-  const progress = progressBar("sentences", jobs.length);
+  // What decides the numbers, for --resume to check (not the device or the batch size).
+  const file = (path: string) => ({ path, sha256: read.inputs.get(path)?.sha256 });
+  const settings = { command: "infer flickr30k", flickr_dir: file(options.flickrDir), split: options.split, model: file(options.model), tokenizer: file(options.tokenizer), scoring, shard: options.shard ? `${options.shard.index}/${options.shard.count}` : null, exif: "not applied" };
+  const progressLog = await ProgressLog.open(options.out, settings, options.resume);
+  const sentenceKey = (job: ImageJob) => {
+    const { imageId, sentenceId } = sentenceJobs[Number(job.key)]!;
+    return `${imageId}_${sentenceId}`;
+  };
+  for (const [key, boxes] of progressLog.done) {
+    const done = sentenceJobs.find((s) => `${s.imageId}_${s.sentenceId}` === key);
+    if (done) entries.set(key, JSON.stringify({ image_id: done.imageId, sentence_id: done.sentenceId, boxes }));
+  }
+  if (progressLog.done.size > 0) log.info(`--resume: ${progressLog.done.size} sentences already in ${progressLog.path}`);
+  const todo = jobs.filter((job) => !progressLog.done.has(sentenceKey(job)));
+  const progress = progressBar("sentences", todo.length);
   let times: StageTimes;
   try {
     times = await runJobs(
-      jobs,
+      todo,
       model,
       tokenizer,
       { root: options.images, batchSize: options.batchSize, exif: false },
@@ -119,12 +136,17 @@ export async function inferFlickr30k(options: InferFlickrOptions, { log, progres
         }
         const { imageId, sentenceId } = sentenceJobs[Number(job.key)]!;
         entries.set(`${imageId}_${sentenceId}`, JSON.stringify({ image_id: imageId, sentence_id: sentenceId, boxes: result.value }));
+        await progressLog.record(sentenceKey(job), result.value);
       },
     );
+  } catch (error) {
+    await progressLog.close();
+    throw error;
   } finally {
     progress.stop();
     await model.session.release();
   }
   await writeFileAtomic(options.out, ["[", [...entries.values()].join(","), "]\n"]);
+  await progressLog.finish();
   return { sentences: entries.size, phrases: phraseCount, pictures: pictures.size, device: model.device, scoring, times };
 }

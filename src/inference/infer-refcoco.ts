@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { InputError } from "../core/errors.js";
+import { ProgressLog } from "../formats/infer/progress-log.js";
 import { readRefexpQueries, type RefexpQuery } from "../formats/refexp/annotations.js";
 import type { RunContext } from "../json/run-context.js";
 import type { Scoring } from "./postprocess.js";
@@ -25,6 +26,8 @@ export interface InferRefcocoOptions {
   batchSize: number;
   out: string;
   shard: Shard | undefined;
+  /** Continue an interrupted run from its progress log (settings checked). */
+  resume: boolean;
   verbose: boolean;
 }
 
@@ -74,27 +77,38 @@ export async function inferRefcoco(options: InferRefcocoOptions, { log, progress
   }
   log.debug(`${jobs.length} expressions on ${pictures.length} pictures${options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : ""}, ${scoring} scoring`);
 
-  const entries: string[] = [];
-  const progress = progressBar("expressions", jobs.length);
+  // What decides the numbers, for --resume to check (not the device or the batch size).
+  const file = (path: string) => ({ path, sha256: read.inputs.get(path)?.sha256 });
+  const settings = { command: "infer refcoco", annotations: file(options.annotations), model: file(options.model), tokenizer: file(options.tokenizer), scoring, shard: options.shard ? `${options.shard.index}/${options.shard.count}` : null, exif: "not applied" };
+  const progressLog = await ProgressLog.open(options.out, settings, options.resume);
+  const values = new Map<string, unknown>(progressLog.done);
+  if (values.size > 0) log.info(`--resume: ${values.size} expressions already in ${progressLog.path}`);
+  const todo = jobs.filter((job) => !values.has(job.key!));
+  const progress = progressBar("expressions", todo.length);
   let times: StageTimes;
   try {
     // All queries, no threshold: the evaluator ranks them (token spans are not needed).
-    times = await runFolder(jobs, model, tokenizer, { root: options.images, batchSize: options.batchSize, exif: false, postprocess: { scoring, threshold: -Infinity, tokenThreshold: Infinity } }, async (result, job) => {
+    times = await runFolder(todo, model, tokenizer, { root: options.images, batchSize: options.batchSize, exif: false, postprocess: { scoring, threshold: -Infinity, tokenThreshold: Infinity } }, async (result, job) => {
       progress.tick();
       if ("error" in result) {
         const reason = /ENOENT/.test(result.error) ? "no such file in --images" : result.error;
         throw new InputError(join(options.images, result.file), undefined, `cannot read the picture: ${reason}`);
       }
-      const boxes = result.detections.map((d) => d.bbox);
-      const scores = result.detections.map((d) => d.score);
-      entries.push(`${JSON.stringify(job.key)}:${JSON.stringify({ boxes, scores })}`);
+      const value = { boxes: result.detections.map((d) => d.bbox), scores: result.detections.map((d) => d.score) };
+      values.set(job.key!, value);
+      await progressLog.record(job.key!, value);
     });
+  } catch (error) {
+    await progressLog.close();
+    throw error;
   } finally {
     progress.stop();
     await model.session.release();
   }
   // More shards than pictures leaves some empty: they write an empty dict, which evaluates with the rest.
   if (jobs.length === 0) log.warn(`${options.annotations}: no expressions${options.shard ? ` in shard ${options.shard.index}/${options.shard.count}` : ""}; writing an empty prediction dict`);
-  await writeFileAtomic(options.out, ["{", entries.join(","), "}\n"]);
+  // In the run's order, whatever was done before a --resume.
+  await writeFileAtomic(options.out, ["{", jobs.map((job) => `${JSON.stringify(job.key)}:${JSON.stringify(values.get(job.key!))}`).join(","), "}\n"]);
+  await progressLog.finish();
   return { expressions: jobs.length, pictures: pictures.length, device: model.device, scoring, times };
 }

@@ -38,6 +38,7 @@ export const inferFlickr30kCommand = defineCommand({
     batchSize: option.number("--batch-size <n>", "sentences per model run", { default: 1, min: 1, max: 4096, integer: true }),
     out: option.required("-o, --out <file>", "the predictions", { role: "output" }),
     shard: option.optional("--shard <K/N>", "run the K-th of N blocks of the pictures (K from 1)"),
+    resume: option.flag("--resume", "continue an interrupted run (its progress is kept in OUT.progress.jsonl)", { role: "behaviour" }),
     evaluate: option.flag("--eval", "score the predictions as eval flickr30k does"),
     merged: option.flag("--merged", "--eval: merged-box protocol"),
     iouThreshold: option.number("--iou-threshold <t>", "--eval: a box matches at IoU >= t", { default: 0.5, min: 0, max: 1 }),

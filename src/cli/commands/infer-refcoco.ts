@@ -20,6 +20,8 @@ every query, best first: what eval refcoco reads.
 implies --eval).
 --shard K/N runs the K-th (from 1) of N contiguous blocks of the pictures, sorted by id: give eval
 refcoco all N files (--predictions s1.json s2.json ...).
+--resume: a run keeps its progress in OUT.progress.jsonl until OUT is written; rerun with --resume to
+skip what is done (only with the same annotations, model, tokenizer, scoring and shard).
 
 Examples:
   $ mdetr infer refcoco --annotations finetune_refcoco_testA.json --images coco/train2014 --model mdetr.onnx --out preds.json --eval
@@ -40,6 +42,7 @@ export const inferRefcocoCommand = defineCommand({
     batchSize: option.number("--batch-size <n>", "expressions per model run", { default: 1, min: 1, max: 4096, integer: true }),
     out: option.required("-o, --out <file>", "the predictions (MDETR's dict)", { role: "output" }),
     shard: option.optional("--shard <K/N>", "run the K-th of N blocks of the pictures (K from 1)"),
+    resume: option.flag("--resume", "continue an interrupted run (its progress is kept in OUT.progress.jsonl)", { role: "behaviour" }),
     evaluate: option.flag("--eval", "score the predictions as eval refcoco does"),
     match: option.choice("--match <kind>", "--eval: box match iou or giou", ["iou", "giou"], "iou"),
     iouThreshold: option.text("--iou-threshold <t>", "--eval: a box matches at overlap >= t", "0.5"),
