@@ -46,3 +46,14 @@ describe("positive tokens of a span (MDETR create_positive_map, GLIP create_posi
     assert.deepEqual(both, [...first, ...last]);
   });
 });
+
+describe("sigmoid box scores: the prompt's text tokens only", () => {
+  it("a lone space's token (an empty span) and the specials do not score a box", async () => {
+    const { allQueries } = await import("../src/inference/postprocess.js");
+    // <s> "a" (lone space) "b" </s>, then padding: the highest logits sit on the specials and the space.
+    const prompt = { text: "a  b", ids: [0, 1, 2, 3, 4], offsets: [[0, 0], [0, 1], [2, 2], [3, 4], [0, 0]] as [number, number][], special: [true, false, false, false, true] };
+    const logits = Float32Array.from([9, 0.5, 8, -1, 9, 9]);
+    const { scores } = allQueries({ boxes: Float32Array.from([0.5, 0.5, 0.2, 0.2]), logits, queries: 1, positions: 6 }, prompt, { width: 100, height: 100 }, "sigmoid");
+    assert.equal(scores[0], 1 / (1 + Math.exp(-0.5)));
+  });
+});

@@ -53,10 +53,16 @@ export function tokenProbabilities(logits: Float32Array, scoring: Scoring): Floa
   return probabilities;
 }
 
-/** Prompt token positions that may carry a box: real tokens, never special ones. */
+/**
+ * Prompt token positions that may carry a box: the text's tokens, those with a character span;
+ * never special ones, nor a lone space's token (an empty span), which stands for no word.
+ */
 function promptPositions(prompt: EncodedPrompt, positions: number): number[] {
   const usable: number[] = [];
-  for (let t = 0; t < Math.min(prompt.ids.length, positions); t++) if (!prompt.special[t]) usable.push(t);
+  for (let t = 0; t < Math.min(prompt.ids.length, positions); t++) {
+    const [begin, end] = prompt.offsets[t]!;
+    if (!prompt.special[t] && end > begin) usable.push(t);
+  }
   return usable;
 }
 
