@@ -128,6 +128,7 @@ export async function inferLvis(options: InferLvisOptions, { log, progress: prog
   const keeper = new LvisKeeper(categories.length, options);
   let current = new PictureDetections();
   let detections = 0;
+  let keepMs = 0;
   const progress = progressBar("prompts", jobs.length);
   let times: StageTimes;
   try {
@@ -170,7 +171,9 @@ export async function inferLvis(options: InferLvisOptions, { log, progress: prog
         }
         if (k === prompts.length - 1) {
           detections += current.score.length;
+          const started = performance.now();
           keeper.addImage(p, { category: current.category.view(), bbox: current.bbox.view(), score: current.score.view() });
+          keepMs += performance.now() - started;
           current = new PictureDetections();
         }
       },
@@ -179,7 +182,11 @@ export async function inferLvis(options: InferLvisOptions, { log, progress: prog
     progress.stop();
     await model.session.release();
   }
+  const started = performance.now();
   const kept = keeper.result();
+  keepMs += performance.now() - started;
+  const per = (ms: number) => `${(ms / Math.max(1, pictures.length)).toFixed(1)} ms`;
+  log.debug(`time per picture: decode ${per(times.decode)}, tensors ${per(times.preprocess)}, model ${per(times.model)}, heads ${per(times.postprocess)}, keeping rule ${per(keepMs)}`);
   await withAtomicFile(options.out, (out) => {
     out.write("[");
     for (let d = 0; d < kept.score.length; d++) {
