@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { assertInputError, goldenCases, numericDifferences, readJsonFile, runCli, tempDir } from "./helpers.js";
@@ -103,6 +103,24 @@ describe("infer refcoco matches MDETR's PostProcess and evaluator on the golden 
     assert.match(resumed.stderr, new RegExp(`--resume: ${kept} expressions already in`));
     assert.deepEqual(dictDifferences(golden.expected as Dict, readJsonFile(out) as Dict), []);
     assert.ok(!existsSync(`${out}.progress.jsonl`), "the log goes once the output is written");
+  });
+
+  it("--eval (or --json) with --shard is refused before any work: a shard is not the benchmark", async () => {
+    assertInputError(await run(["--shard", "1/2"], join(tempDir(), "p.json")), /--eval scores a whole benchmark, not one shard: run eval refcoco --predictions on all the shards' files/);
+  });
+
+  it("without --resume an earlier log is started over, with a warning; a refused --resume leaves the log as it was", async () => {
+    const dir = tempDir();
+    const out = join(dir, "pred.json");
+    const log = `${out}.progress.jsonl`;
+    const args = ["infer", "refcoco", "--annotations", "finetune_refcoco_testA.json", "--images", "images", "--model", "model.onnx", "-o", out];
+    writeFileSync(log, `${JSON.stringify({ header: { command: "infer refcoco", scoring: "sigmoid" } })}\n${JSON.stringify({ key: "294", value: { boxes: [], scores: [] } })}\n{"key": "torn`);
+    const before = readFileSync(log);
+    assertInputError(await runCli([...args, "--resume"], { cwd: golden.dir }), /was made with other settings/);
+    assert.deepEqual(readFileSync(log), before, "untouched");
+    const fresh = await runCli(args, { cwd: golden.dir });
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stderr, /started over, discarding the 1 expressions an earlier run finished/);
   });
 
   it("a missing picture fails, naming it, and leaves no output", async () => {

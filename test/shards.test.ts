@@ -60,6 +60,14 @@ for (const tool of ["lvis", "refcoco", "flickr30k"]) {
         assert.equal((json.meta.inputs.predictions as unknown[]).length, 3, "meta lists every shard, in order");
       });
 
+      it(`${golden.name}: the shards in any order give the same numbers (a shell glob sorts shard10 before shard2)`, async () => {
+        const dir = tempDir();
+        const out = join(dir, "out.json");
+        const run = await runWithShards(golden, tool, shardFiles(dir).reverse(), out);
+        assert.equal(run.code, 0, run.stderr);
+        assert.deepEqual(numericDifferences(golden.expected, metricsOf(readJsonFile(out))), []);
+      });
+
       it(`${golden.name}: a shard given twice names both files`, async () => {
         const dir = tempDir();
         const [first, second] = shardFiles(dir);

@@ -44,7 +44,11 @@ export async function evalLvis(options: EvalLvisOptions, { log, read }: RunConte
     present.forEach((here, i) => here && owners.claim(i, f, (image) => `detections for image ${groundTruth.imageIds[image]}`));
     parts.push(part);
   }
-  const detections = concatDetections(parts);
+  // Shards are blocks of images: joined in image order (by each file's first image), they are one
+  // run's detections in its order, whatever order a shell glob gave the files in (ties decide cuts).
+  const firstImage = parts.map((d) => (d.image.length === 0 ? Infinity : d.image.reduce((m, i) => Math.min(m, i), Infinity)));
+  const ordered = parts.map((d, f) => ({ d, at: firstImage[f]! })).sort((a, b) => a.at - b.at).map((x) => x.d);
+  const detections = concatDetections(ordered);
   const evaluation = evaluateLvis(
     {
       imageCount: groundTruth.imageIds.length,

@@ -4,7 +4,7 @@
  * stored, each once for its sentences), each scored phrase's Q boxes ranked by the highest
  * probability over its positive tokens (PostProcessFlickr), written in eval flickr30k's format.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { InputError } from "../core/errors.js";
 import { ProgressLog } from "../formats/infer/progress-log.js";
@@ -71,23 +71,25 @@ export async function inferFlickr30k(options: InferFlickrOptions, { log, progres
   const encoded = new Map<string, EncodedPrompt>();
   for (const imageId of split.imageIds) {
     if (!pictures.has(imageId)) continue;
-    const captions = split.captions.get(imageId)!;
+    const parsed = split.parsed.get(imageId)!;
     for (const [sentenceId, phrases] of split.sentences.get(imageId)!.entries()) {
       const key = `${imageId}_${sentenceId}`;
       entries.set(key, JSON.stringify({ image_id: imageId, sentence_id: sentenceId, boxes: [] }));
+      const caption = parsed[sentenceId]!.sentence;
+      const sentenceFile = join(options.flickrDir, "Sentences", `${imageId}.txt`);
+      // flickr_combined.py asserts every phrase's span, scored or not, and stops at the first wrong one.
+      for (const phrase of parsed[sentenceId]!.phrases) {
+        if (!phraseSpan(caption, phrase)) throw new InputError(sentenceFile, `sentence ${sentenceId}`, `the phrase ${JSON.stringify(phrase.phrase)} is not where its words say (an empty word before it?), as MDETR's flickr_combined.py asserts`);
+      }
       if (!phrases) continue;
-      const caption = captions[sentenceId]!;
       let prompt = encoded.get(caption);
       if (!prompt) {
         prompt = await tokenizer.encode(caption);
-        if (prompt.ids.length > limit) throw new InputError(join(options.flickrDir, "Sentences", `${imageId}.txt`), `sentence ${sentenceId}`, `${prompt.ids.length} tokens long; this model takes at most ${limit}`);
+        if (prompt.ids.length > limit) throw new InputError(sentenceFile, `sentence ${sentenceId}`, `${prompt.ids.length} tokens long; this model takes at most ${limit}`);
         encoded.set(caption, prompt);
       }
       const tokens = phrases.map((phrase) => {
-        const span = phraseSpan(caption, phrase);
-        // flickr_combined.py asserts caption[beg:end] == phrase and stops.
-        if (!span) throw new InputError(join(options.flickrDir, "Sentences", `${imageId}.txt`), `sentence ${sentenceId}`, `the phrase ${JSON.stringify(phrase.phrase)} is not where its words say (an empty word before it?), as MDETR's flickr_combined.py asserts`);
-        return positiveTokens(prompt!, [span]);
+        return positiveTokens(prompt!, [phraseSpan(caption, phrase)!]);
       });
       phraseCount += phrases.length;
       jobs.push({ file: `${imageId}.jpg`, prompt, key: String(sentenceJobs.length) });
@@ -97,14 +99,16 @@ export async function inferFlickr30k(options: InferFlickrOptions, { log, progres
   log.debug(`${entries.size} sentences (${jobs.length} with scored phrases) on ${pictures.size} pictures, ${scoring} scoring`);
   // What decides the numbers, for --resume to check (not the device or the batch size).
   const file = (path: string) => ({ path, sha256: read.inputs.get(path)?.sha256 });
-  const settings = { command: "infer flickr30k", flickr_dir: file(options.flickrDir), split: options.split, model: file(options.model), tokenizer: file(options.tokenizer), scoring, shard: options.shard ? `${options.shard.index}/${options.shard.count}` : null, exif: "not applied" };
+  const settings = { command: "infer flickr30k", flickr_dir: file(options.flickrDir), split: options.split, model: file(options.model), tokenizer: file(options.tokenizer), scoring, shard: options.shard ? `${options.shard.index}/${options.shard.count}` : null, images: resolve(options.images), exif: "not applied" };
   const progressLog = await ProgressLog.open(options.out, settings, options.resume);
+  if (progressLog.discarded > 0) log.warn(`${progressLog.path}: started over, discarding the ${progressLog.discarded} sentences an earlier run finished (--resume continues such a run)`);
   const sentenceKey = (job: ImageJob) => {
     const { imageId, sentenceId } = sentenceJobs[Number(job.key)]!;
     return `${imageId}_${sentenceId}`;
   };
+  const byKey = new Map(sentenceJobs.map((job) => [`${job.imageId}_${job.sentenceId}`, job]));
   for (const [key, boxes] of progressLog.done) {
-    const done = sentenceJobs.find((s) => `${s.imageId}_${s.sentenceId}` === key);
+    const done = byKey.get(key);
     if (done) entries.set(key, JSON.stringify({ image_id: done.imageId, sentence_id: done.sentenceId, boxes }));
   }
   if (progressLog.done.size > 0) log.info(`--resume: ${progressLog.done.size} sentences already in ${progressLog.path}`);

@@ -16,7 +16,7 @@ import { cleanName } from "../formats/lvis/clean-name.js";
 import type { RunContext } from "../json/run-context.js";
 import { LvisKeeper, type KeepCaps } from "../metrics/lvis/keep.js";
 import { positiveTokens } from "./positive-map.js";
-import { allQueries, meanOverTokens, queryBox, type Scoring } from "./postprocess.js";
+import { allQueries, meanOverTokens, queryBox, requireFiniteScores, type Scoring } from "./postprocess.js";
 import { runJobs, type ImageJob, type StageTimes } from "./run-folder.js";
 import { openModel, type Device, type ModelSession } from "./session.js";
 import { shardPictures, type Shard } from "./shard.js";
@@ -142,9 +142,12 @@ export async function inferLvis(options: InferLvisOptions, { log, progress: prog
         const found = new PictureDetections();
         if (options.prompts === "per-category") {
           const { boxes, scores } = allQueries(outputs, job.prompt, image, scoring);
+          requireFiniteScores(options.model, scores, job.file);
           boxes.forEach((box, q) => found.add(prompt.categories[0]!, box, scores[q]!));
         } else {
           const scores = meanOverTokens(outputs, scoring, prompt.tokens);
+          // NaN marks a category without tokens (no detection); the others must be finite.
+          prompt.tokens.forEach((tokens, i) => tokens.length > 0 && requireFiniteScores(options.model, scores.subarray(i * outputs.queries, (i + 1) * outputs.queries), job.file));
           const boxes = Array.from({ length: outputs.queries }, (_, q) => queryBox(outputs, q, image));
           prompt.categories.forEach((c, i) => {
             for (let q = 0; q < outputs.queries; q++) {

@@ -4,14 +4,14 @@
  * expressions, stored pixels without EXIF rotation, as MDETR's datasets decode them), all Q boxes
  * kept best first, written as MDETR's prediction dict `{"<images[].id>": {"boxes", "scores"}}`.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { InputError } from "../core/errors.js";
 import { ProgressLog } from "../formats/infer/progress-log.js";
 import { readRefexpQueries, type RefexpQuery } from "../formats/refexp/annotations.js";
 import type { RunContext } from "../json/run-context.js";
-import type { Scoring } from "./postprocess.js";
-import { checkPromptLength, runFolder, type ImageJob, type StageTimes } from "./run-folder.js";
+import { allQueries, requireFiniteScores, type Scoring } from "./postprocess.js";
+import { checkPromptLength, runJobs, type Head, type ImageJob, type StageTimes } from "./run-folder.js";
 import { openModel, type Device } from "./session.js";
 import { loadTokenizer, type EncodedPrompt } from "./tokenizer.js";
 import { shardPictures, type Shard } from "./shard.js";
@@ -79,8 +79,9 @@ export async function inferRefcoco(options: InferRefcocoOptions, { log, progress
 
   // What decides the numbers, for --resume to check (not the device or the batch size).
   const file = (path: string) => ({ path, sha256: read.inputs.get(path)?.sha256 });
-  const settings = { command: "infer refcoco", annotations: file(options.annotations), model: file(options.model), tokenizer: file(options.tokenizer), scoring, shard: options.shard ? `${options.shard.index}/${options.shard.count}` : null, exif: "not applied" };
+  const settings = { command: "infer refcoco", annotations: file(options.annotations), model: file(options.model), tokenizer: file(options.tokenizer), scoring, shard: options.shard ? `${options.shard.index}/${options.shard.count}` : null, images: resolve(options.images), exif: "not applied" };
   const progressLog = await ProgressLog.open(options.out, settings, options.resume);
+  if (progressLog.discarded > 0) log.warn(`${progressLog.path}: started over, discarding the ${progressLog.discarded} expressions an earlier run finished (--resume continues such a run)`);
   const values = new Map<string, unknown>(progressLog.done);
   if (values.size > 0) log.info(`--resume: ${values.size} expressions already in ${progressLog.path}`);
   const todo = jobs.filter((job) => !values.has(job.key!));
@@ -88,13 +89,20 @@ export async function inferRefcoco(options: InferRefcocoOptions, { log, progress
   let times: StageTimes;
   try {
     // All queries, no threshold: the evaluator ranks them (token spans are not needed).
-    times = await runFolder(todo, model, tokenizer, { root: options.images, batchSize: options.batchSize, exif: false, postprocess: { scoring, threshold: -Infinity, tokenThreshold: Infinity } }, async (result, job) => {
+    const head: Head<{ boxes: [number, number, number, number][]; scores: number[] }> = (outputs, job, image) => {
+      const { boxes, scores } = allQueries(outputs, job.prompt, image, scoring);
+      requireFiniteScores(options.model, scores, job.file);
+      // Best first; equal scores keep query order.
+      const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b);
+      return { boxes: order.map((q) => boxes[q]!), scores: order.map((q) => scores[q]!) };
+    };
+    times = await runJobs(todo, model, tokenizer, { root: options.images, batchSize: options.batchSize, exif: false }, head, async (result, job) => {
       progress.tick();
       if ("error" in result) {
         const reason = /ENOENT/.test(result.error) ? "no such file in --images" : result.error;
         throw new InputError(join(options.images, result.file), undefined, `cannot read the picture: ${reason}`);
       }
-      const value = { boxes: result.detections.map((d) => d.bbox), scores: result.detections.map((d) => d.score) };
+      const value = result.value;
       values.set(job.key!, value);
       await progressLog.record(job.key!, value);
     });

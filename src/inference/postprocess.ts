@@ -5,6 +5,7 @@
  * phrase.
  */
 import { codePoints } from "../compat/python.js";
+import { InputError } from "../core/errors.js";
 import type { EncodedPrompt } from "./tokenizer.js";
 
 /**
@@ -156,4 +157,11 @@ export function meanOverTokens(outputs: ImageOutputs, scoring: Scoring, tokensOf
     });
   }
   return scores;
+}
+
+/** A model's score that is NaN or infinite would be written as invalid JSON, or rank nowhere: refuse it. */
+export function requireFiniteScores(model: string, scores: ArrayLike<number>, picture: string): void {
+  for (let i = 0; i < scores.length; i++) {
+    if (!Number.isFinite(scores[i]!)) throw new InputError(model, undefined, `gave a score of ${scores[i]} on ${picture} (query ${i}): not a finite number`);
+  }
 }

@@ -50,6 +50,9 @@ export const inferFlickr30kCommand = defineCommand({
     const tokenizer = options.tokenizer ?? join(dirname(options.model), "tokenizer.json");
     if (!existsSync(tokenizer)) throw new UsageError(`${options.tokenizer === undefined ? "no tokenizer.json next to the model" : "--tokenizer"}: ${tokenizer} does not exist`);
     const shard = options.shard === undefined ? undefined : parseShard("--shard", options.shard);
+    if (shard && (options.evaluate || context.jsonTarget !== undefined)) {
+      throw new UsageError(`--eval scores a whole benchmark, not one shard: run eval flickr30k --predictions on all the shards' files instead`);
+    }
     // Loads sharp, onnxruntime and the tokenizer only when this command runs.
     const { inferFlickr30k } = await import("../../inference/infer-flickr30k.js");
     const report = await inferFlickr30k({ ...options, tokenizer, shard, verbose: context.verbose }, context);
@@ -59,7 +62,6 @@ export const inferFlickr30kCommand = defineCommand({
     if (!options.evaluate && context.jsonTarget === undefined) {
       return { table: "", json: { sentences: report.sentences, phrases: report.phrases, pictures: report.pictures }, protocol: inferred, settings, inputs: { tokenizer } };
     }
-    if (shard) throw new UsageError("--eval scores a whole split: run eval flickr30k on all the shards' files instead");
     const evaluation = await evalFlickr30k({ flickrDir: options.flickrDir, split: options.split, predictions: [options.out], merged: options.merged, iouThreshold: options.iouThreshold, k: options.k }, context);
     return { table: flickrTable(evaluation), json: flickrJson(evaluation), protocol: `${inferred}; recall@k${options.merged ? ", merged boxes" : ""}`, settings, inputs: { tokenizer } };
   },

@@ -57,6 +57,9 @@ export const inferLvisCommand = defineCommand({
     const tokenizer = options.tokenizer ?? join(dirname(options.model), "tokenizer.json");
     if (!existsSync(tokenizer)) throw new UsageError(`${options.tokenizer === undefined ? "no tokenizer.json next to the model" : "--tokenizer"}: ${tokenizer} does not exist`);
     const shard = options.shard === undefined ? undefined : parseShard("--shard", options.shard);
+    if (shard && (options.evaluate || context.jsonTarget !== undefined)) {
+      throw new UsageError(`--eval scores a whole benchmark, not one shard: run eval lvis --predictions on all the shards' files instead`);
+    }
     // Loads sharp, onnxruntime and the tokenizer only when this command runs.
     const { inferLvis } = await import("../../inference/infer-lvis.js");
     const report = await inferLvis({ ...options, tokenizer, shard, verbose: context.verbose }, context);

@@ -54,6 +54,9 @@ export const inferRefcocoCommand = defineCommand({
     const tokenizer = options.tokenizer ?? join(dirname(options.model), "tokenizer.json");
     if (!existsSync(tokenizer)) throw new UsageError(`${options.tokenizer === undefined ? "no tokenizer.json next to the model" : "--tokenizer"}: ${tokenizer} does not exist`);
     const shard = options.shard === undefined ? undefined : parseShard("--shard", options.shard);
+    if (shard && (options.evaluate || context.jsonTarget !== undefined)) {
+      throw new UsageError(`--eval scores a whole benchmark, not one shard: run eval refcoco --predictions on all the shards' files instead`);
+    }
     const iouThreshold = parseNumberIn("--iou-threshold", options.iouThreshold, options.match === "giou" ? -1 : 0, 1);
     // Loads sharp, onnxruntime and the tokenizer only when this command runs.
     const { inferRefcoco } = await import("../../inference/infer-refcoco.js");

@@ -10,7 +10,7 @@ import { TextDecoder } from "node:util";
 import { InputError, UsageError } from "../../core/errors.js";
 import { FolderHash, type InputLog } from "../../core/inputs.js";
 import { mergeEntityBoxes, parseFlickrAnnotation, type FlickrBox } from "./annotations.js";
-import { parseSentences, type Phrase } from "./sentences.js";
+import { parseSentences, type Phrase, type SentenceData } from "./sentences.js";
 
 export type FlickrSplitName = "train" | "val" | "test";
 
@@ -18,8 +18,8 @@ export interface FlickrSplit {
   imageIds: string[];
   /** Per image, per sentence: its evaluated phrases, or null when it has none. */
   sentences: Map<string, (Phrase[] | null)[]>;
-  /** Per image, per sentence: the caption, its words joined by one space (the model's prompt). */
-  captions: Map<string, string[]>;
+  /** Per image, per sentence: the caption (its words joined by one space) and all its phrases. */
+  parsed: Map<string, SentenceData[]>;
   /** Per image: entity id -> ground-truth boxes [x1, y1, x2, y2] (merged: one enclosing box). */
   boxes: Map<string, Map<string, FlickrBox[]>>;
   /** `<image>_<sentence>` of every evaluated sentence, in split order. */
@@ -62,7 +62,7 @@ export async function loadFlickrSplit(root: string, split: FlickrSplitName, merg
     return { annotation, sentences };
   });
   inputs?.record({ path: root, ...folder.hash.digest() });
-  const split_: FlickrSplit = { imageIds, sentences: new Map(), captions: new Map(), boxes: new Map(), evaluated: [], phraseCount: 0 };
+  const split_: FlickrSplit = { imageIds, sentences: new Map(), parsed: new Map(), boxes: new Map(), evaluated: [], phraseCount: 0 };
   imageIds.forEach((imageId, i) => {
     const { annotation, sentences } = loaded[i]!;
     const boxes = merged ? new Map([...annotation.boxes].map(([entity, list]) => [entity, mergeEntityBoxes(list)])) : annotation.boxes;
@@ -75,7 +75,7 @@ export async function loadFlickrSplit(root: string, split: FlickrSplitName, merg
       return phrases;
     });
     split_.sentences.set(imageId, evaluated);
-    split_.captions.set(imageId, sentences.map((sentence) => sentence.sentence));
+    split_.parsed.set(imageId, sentences);
   });
   return split_;
 }

@@ -16,6 +16,8 @@ export class ProgressLog {
     private readonly writer: JsonlWriter,
     /** The items an earlier run finished, by key. */
     readonly done: ReadonlyMap<string, unknown>,
+    /** Without --resume: the finished items of an earlier log, started over. */
+    readonly discarded: number,
   ) {}
 
   /** The log of `output`: its path is `<output>.progress.jsonl`. */
@@ -23,43 +25,50 @@ export class ProgressLog {
     return `${output}.progress.jsonl`;
   }
 
+  /**
+   * Opens the log of `output` for this run. With `resume`, an earlier log of the same settings is
+   * continued (its finished items in `done`); without, an earlier log is started over, and
+   * `discarded` says how many finished items it had (for a warning).
+   */
   static async open(output: string, settings: Record<string, unknown>, resume: boolean): Promise<ProgressLog> {
     const path = ProgressLog.pathFor(output);
     const done = new Map<string, unknown>();
-    let append = false;
-    if (resume) {
-      const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return undefined;
-        throw error;
-      });
-      if (text !== undefined && text.length > 0) {
-        // A last line without its newline was torn by an interrupted run: cut it off.
-        const complete = text.slice(0, text.lastIndexOf("\n") + 1);
-        if (complete.length < text.length) await truncate(path, Buffer.byteLength(complete));
-        const lines = complete.split("\n").filter(Boolean);
-        const parse = (line: string, n: number): unknown => {
-          try {
-            return JSON.parse(line);
-          } catch {
-            throw new InputError(path, `line ${n + 1}`, "not valid JSON: remove the file to start over");
-          }
-        };
-        const header = lines.length > 0 ? parse(lines[0]!, 0) : undefined;
-        const earlier = isRecord(header) && isRecord(header["header"]) ? header["header"] : undefined;
-        if (!earlier) throw new InputError(path, "line 1", "expected the header with the run's settings: remove the file to start over");
-        const differences = settingsDifferences(earlier, settings);
-        if (differences.length > 0) throw new UsageError(`--resume: ${path} was made with other settings: ${differences.join("; ")} (remove it, or drop --resume to start over)`);
-        lines.slice(1).forEach((line, i) => {
-          const record = parse(line, i + 1);
-          if (!isRecord(record) || typeof record["key"] !== "string" || !("value" in record)) throw new InputError(path, `line ${i + 2}`, 'expected {"key", "value"}: remove the file to start over');
-          done.set(record["key"], record["value"]);
-        });
-        append = true;
-      }
+    const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    // A last line without its newline was torn by an interrupted run.
+    const complete = text === undefined ? "" : text.slice(0, text.lastIndexOf("\n") + 1);
+    const lines = complete.split("\n").filter(Boolean);
+    if (!resume) {
+      const writer = await JsonlWriter.open(path, false);
+      await writer.write({ header: settings });
+      return new ProgressLog(path, writer, done, Math.max(0, lines.length - 1));
     }
-    const writer = await JsonlWriter.open(path, append);
-    if (!append) await writer.write({ header: settings });
-    return new ProgressLog(path, writer, done);
+    if (lines.length > 0) {
+      const parse = (line: string, n: number): unknown => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          throw new InputError(path, `line ${n + 1}`, "not valid JSON: remove the file to start over");
+        }
+      };
+      const header = parse(lines[0]!, 0);
+      const earlier = isRecord(header) && isRecord(header["header"]) ? header["header"] : undefined;
+      if (!earlier) throw new InputError(path, "line 1", "expected the header with the run's settings: remove the file to start over");
+      const differences = settingsDifferences(earlier, settings);
+      if (differences.length > 0) throw new UsageError(`--resume: ${path} was made with other settings: ${differences.join("; ")} (remove it, or drop --resume to start over)`);
+      lines.slice(1).forEach((line, i) => {
+        const record = parse(line, i + 1);
+        if (!isRecord(record) || typeof record["key"] !== "string" || !("value" in record)) throw new InputError(path, `line ${i + 2}`, 'expected {"key", "value"}: remove the file to start over');
+        done.set(record["key"], record["value"]);
+      });
+    }
+    // Only now, with the log accepted: cut a torn last line, so appended lines start on their own.
+    if (text !== undefined && complete.length < text.length) await truncate(path, Buffer.byteLength(complete));
+    const writer = await JsonlWriter.open(path, lines.length > 0);
+    if (lines.length === 0) await writer.write({ header: settings });
+    return new ProgressLog(path, writer, done, 0);
   }
 
   async record(key: string, value: unknown): Promise<void> {
