@@ -80,7 +80,8 @@ class CategoryHeaps {
     this.score[c]![slot] = score;
     this.order[c]![slot] = order;
     this.image[c]![slot] = image;
-    this.bbox[c]!.set(bbox.subarray(4 * at, 4 * at + 4), 4 * slot);
+    const box = this.bbox[c]!;
+    for (let k = 0; k < 4; k++) box[4 * slot + k] = bbox[4 * at + k]!;
   }
 
   private grow(c: number): void {
