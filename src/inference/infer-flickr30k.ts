@@ -14,24 +14,15 @@ import type { RunContext } from "../json/run-context.js";
 import { positiveTokens } from "./positive-map.js";
 import { queryBox, tokenProbabilities, type Scoring } from "./postprocess.js";
 import { runJobs, type ImageJob, type StageTimes } from "./run-folder.js";
-import { openModel, type Device } from "./session.js";
-import { shardPictures, type Shard } from "./shard.js";
+import { openModel } from "./session.js";
+import { shardPictures, unreadablePicture, type BenchmarkRunOptions } from "./shard.js";
 import { loadTokenizer, type EncodedPrompt } from "./tokenizer.js";
 
-export interface InferFlickrOptions {
+export interface InferFlickrOptions extends BenchmarkRunOptions {
   flickrDir: string;
   split: FlickrSplitName;
-  images: string;
-  model: string;
-  tokenizer: string;
-  scoring: Scoring | undefined;
-  device: Device;
-  batchSize: number;
-  out: string;
-  shard: Shard | undefined;
   /** Continue an interrupted run from its progress log (settings checked). */
   resume: boolean;
-  verbose: boolean;
 }
 
 export interface InferFlickrReport {
@@ -134,10 +125,7 @@ export async function inferFlickr30k(options: InferFlickrOptions, { log, progres
       },
       async (result, job) => {
         progress.tick();
-        if ("error" in result) {
-          const reason = /ENOENT/.test(result.error) ? "no such file in --images" : result.error;
-          throw new InputError(join(options.images, result.file), undefined, `cannot read the picture: ${reason}`);
-        }
+        if ("error" in result) throw unreadablePicture(options.images, result.file, result.error);
         const { imageId, sentenceId } = sentenceJobs[Number(job.key)]!;
         entries.set(`${imageId}_${sentenceId}`, JSON.stringify({ image_id: imageId, sentence_id: sentenceId, boxes: result.value }));
         await progressLog.record(sentenceKey(job), result.value);

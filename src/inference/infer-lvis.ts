@@ -18,25 +18,16 @@ import { LvisKeeper, type KeepCaps } from "../metrics/lvis/keep.js";
 import { positiveTokens } from "./positive-map.js";
 import { allQueries, meanOverTokens, queryBox, requireFiniteScores, type Scoring } from "./postprocess.js";
 import { runJobs, type ImageJob, type StageTimes } from "./run-folder.js";
-import { openModel, type Device, type ModelSession } from "./session.js";
-import { shardPictures, type Shard } from "./shard.js";
+import { openModel, type ModelSession } from "./session.js";
+import { shardPictures, unreadablePicture, type BenchmarkRunOptions } from "./shard.js";
 import { loadTokenizer, type EncodedPrompt, type PromptTokenizer } from "./tokenizer.js";
 
 export type LvisPrompts = "per-category" | "chunked";
 
-export interface InferLvisOptions extends KeepCaps {
+export interface InferLvisOptions extends KeepCaps, BenchmarkRunOptions {
   annotations: string;
-  images: string;
-  model: string;
-  tokenizer: string;
-  scoring: Scoring | undefined;
-  device: Device;
-  batchSize: number;
-  out: string;
-  shard: Shard | undefined;
   prompts: LvisPrompts;
   chunkSize: number;
-  verbose: boolean;
 }
 
 export interface InferLvisReport {
@@ -161,10 +152,7 @@ export async function inferLvis(options: InferLvisOptions, { log, progress: prog
       },
       async (result, job) => {
         progress.tick();
-        if ("error" in result) {
-          const reason = /ENOENT/.test(result.error) ? "no such file" : result.error;
-          throw new InputError(join(options.images, result.file), undefined, `cannot read the picture: ${reason}`);
-        }
+        if ("error" in result) throw unreadablePicture(options.images, result.file, result.error);
         const [p, k] = job.key!.split(":").map(Number) as [number, number];
         const found = result.value;
         for (let d = 0; d < found.score.length; d++) {

@@ -4,31 +4,21 @@
  * expressions, stored pixels without EXIF rotation, as MDETR's datasets decode them), all Q boxes
  * kept best first, written as MDETR's prediction dict `{"<images[].id>": {"boxes", "scores"}}`.
  */
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
-import { InputError } from "../core/errors.js";
 import { ProgressLog } from "../formats/infer/progress-log.js";
 import { readRefexpQueries, type RefexpQuery } from "../formats/refexp/annotations.js";
 import type { RunContext } from "../json/run-context.js";
 import { allQueries, requireFiniteScores, type Scoring } from "./postprocess.js";
 import { checkPromptLength, runJobs, type Head, type ImageJob, type StageTimes } from "./run-folder.js";
-import { openModel, type Device } from "./session.js";
+import { openModel } from "./session.js";
 import { loadTokenizer, type EncodedPrompt } from "./tokenizer.js";
-import { shardPictures, type Shard } from "./shard.js";
+import { shardPictures, unreadablePicture, type BenchmarkRunOptions } from "./shard.js";
 
-export interface InferRefcocoOptions {
+export interface InferRefcocoOptions extends BenchmarkRunOptions {
   annotations: string;
-  images: string;
-  model: string;
-  tokenizer: string;
-  scoring: Scoring | undefined;
-  device: Device;
-  batchSize: number;
-  out: string;
-  shard: Shard | undefined;
   /** Continue an interrupted run from its progress log (settings checked). */
   resume: boolean;
-  verbose: boolean;
 }
 
 export interface InferRefcocoReport {
@@ -98,10 +88,7 @@ export async function inferRefcoco(options: InferRefcocoOptions, { log, progress
     };
     times = await runJobs(todo, model, tokenizer, { root: options.images, batchSize: options.batchSize, exif: false }, head, async (result, job) => {
       progress.tick();
-      if ("error" in result) {
-        const reason = /ENOENT/.test(result.error) ? "no such file in --images" : result.error;
-        throw new InputError(join(options.images, result.file), undefined, `cannot read the picture: ${reason}`);
-      }
+      if ("error" in result) throw unreadablePicture(options.images, result.file, result.error);
       const value = result.value;
       values.set(job.key!, value);
       await progressLog.record(job.key!, value);

@@ -87,7 +87,6 @@ const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
 const NULL = Buffer.from("null");
 
 const isOpen = (c: number) => c === 0x5b || c === 0x7b;

@@ -1,10 +1,7 @@
 /** `mdetr infer flickr30k`: a model over a Flickr30k Entities split, eval flickr30k's format, `--eval` in-process. */
-import { existsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { UsageError } from "../../core/errors.js";
 import { evalFlickr30k } from "../../evaluation/flickr30k.js";
 import { defineCommand, option } from "../define.js";
-import { parseShard } from "../options.js";
+import { benchmarkOptions, prepareBenchmarkRun } from "./benchmark-run.js";
 import { flickrJson, flickrTable } from "./eval-flickr30k.js";
 
 const HELP = `
@@ -30,29 +27,16 @@ export const inferFlickr30kCommand = defineCommand({
   options: {
     flickrDir: option.required("--flickr-dir <dir>", "the dataset as distributed: {train,val,test}.txt, Annotations/, Sentences/", { role: "input" }),
     split: option.choice("--split <split>", "test, val or train", ["test", "val", "train"], "test"),
-    images: option.required("--images <folder>", "the pictures (<id>.jpg)"),
-    model: option.required("--model <file>", "the exported model (.onnx)", { role: "input" }),
-    tokenizer: option.optional("--tokenizer <file>", "Hugging Face tokenizer.json (default: next to the model)", { role: "input" }),
-    scoring: option.optionalChoice("--scoring <rule>", "mdetr or sigmoid (default: from the model's logits output name)", ["mdetr", "sigmoid"]),
-    device: option.choice("--device <device>", "auto, cuda, webgpu or cpu", ["auto", "cuda", "webgpu", "cpu"], "auto", { role: "behaviour" }),
-    batchSize: option.number("--batch-size <n>", "sentences per model run", { default: 1, min: 1, max: 4096, integer: true }),
+    ...benchmarkOptions("the pictures (<id>.jpg)", "sentences per model run", 1),
     out: option.required("-o, --out <file>", "the predictions", { role: "output" }),
-    shard: option.optional("--shard <K/N>", "run the K-th of N blocks of the pictures (K from 1)"),
     resume: option.flag("--resume", "continue an interrupted run (its progress is kept in OUT.progress.jsonl)", { role: "behaviour" }),
-    evaluate: option.flag("--eval", "score the predictions as eval flickr30k does"),
     merged: option.flag("--merged", "--eval: merged-box protocol"),
     iouThreshold: option.number("--iou-threshold <t>", "--eval: a box matches at IoU >= t", { default: 0.5, min: 0, max: 1 }),
     k: option.ranks("--k <list>", "--eval: ranks to report", "1,5,10"),
   },
   help: HELP,
   async run(options, _args, context) {
-    if (!existsSync(options.images) || !statSync(options.images).isDirectory()) throw new UsageError(`--images ${options.images}: not a folder`);
-    const tokenizer = options.tokenizer ?? join(dirname(options.model), "tokenizer.json");
-    if (!existsSync(tokenizer)) throw new UsageError(`${options.tokenizer === undefined ? "no tokenizer.json next to the model" : "--tokenizer"}: ${tokenizer} does not exist`);
-    const shard = options.shard === undefined ? undefined : parseShard("--shard", options.shard);
-    if (shard && (options.evaluate || context.jsonTarget !== undefined)) {
-      throw new UsageError(`--eval scores a whole benchmark, not one shard: run eval flickr30k --predictions on all the shards' files instead`);
-    }
+    const { tokenizer, shard } = prepareBenchmarkRun(options, context, "eval flickr30k");
     // Loads sharp, onnxruntime and the tokenizer only when this command runs.
     const { inferFlickr30k } = await import("../../inference/infer-flickr30k.js");
     const report = await inferFlickr30k({ ...options, tokenizer, shard, verbose: context.verbose }, context);

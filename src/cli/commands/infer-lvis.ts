@@ -1,10 +1,7 @@
 /** `mdetr infer lvis`: a model over LVIS with every category, the detections both protocols read, `--eval` in-process. */
-import { existsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { UsageError } from "../../core/errors.js";
 import { evalLvis } from "../../evaluation/lvis.js";
 import { defineCommand, option } from "../define.js";
-import { parseShard } from "../options.js";
+import { benchmarkOptions, prepareBenchmarkRun } from "./benchmark-run.js";
 import { lvisTable, protocolLine } from "./eval-lvis.js";
 
 const HELP = `
@@ -36,30 +33,17 @@ export const inferLvisCommand = defineCommand({
   description: "run a grounding model (ONNX) over LVIS with every category: the detections both LVIS protocols read, --eval for AP",
   options: {
     annotations: option.required("--annotations <file>", "LVIS v1 ground truth (lvis_v1_minival.json, ...)", { role: "input" }),
-    images: option.required("--images <folder>", "the pictures (coco_url's last two parts, or file_name, inside it)"),
-    model: option.required("--model <file>", "the exported model (.onnx)", { role: "input" }),
-    tokenizer: option.optional("--tokenizer <file>", "Hugging Face tokenizer.json (default: next to the model)", { role: "input" }),
-    scoring: option.optionalChoice("--scoring <rule>", "mdetr or sigmoid (default: from the model's logits output name)", ["mdetr", "sigmoid"]),
-    device: option.choice("--device <device>", "auto, cuda, webgpu or cpu", ["auto", "cuda", "webgpu", "cpu"], "auto", { role: "behaviour" }),
-    batchSize: option.number("--batch-size <n>", "prompts per model run (MDETR: 32)", { default: 32, min: 1, max: 4096, integer: true }),
+    ...benchmarkOptions("the pictures (coco_url's last two parts, or file_name, inside it)", "prompts per model run (MDETR: 32)", 32),
     out: option.required("-o, --out <file>", "the detections (a COCO results list)", { role: "output" }),
-    shard: option.optional("--shard <K/N>", "run the K-th of N blocks of the pictures (K from 1)"),
     prompts: option.choice("--prompts <mode>", "per-category or chunked", ["per-category", "chunked"], "per-category"),
     chunkSize: option.number("--chunk-size <n>", "chunked: categories per prompt (GLIP: 40)", { default: 40, min: 1, integer: true }),
     maxDetsPerImage: option.number("--max-dets-per-image <m>", "keep each picture's top m (standard AP reads 300)", { default: 300, min: -1, integer: true }),
     topkPerCategory: option.number("--topk-per-category <k>", "keep each category's top k over all pictures (fixed AP reads 10000)", { default: 10000, min: 0, integer: true }),
-    evaluate: option.flag("--eval", "score the detections as eval lvis does"),
     ap: option.choice("--ap <protocol>", "--eval: fixed or standard", ["fixed", "standard"], "fixed"),
   },
   help: HELP,
   async run(options, _args, context) {
-    if (!existsSync(options.images) || !statSync(options.images).isDirectory()) throw new UsageError(`--images ${options.images}: not a folder`);
-    const tokenizer = options.tokenizer ?? join(dirname(options.model), "tokenizer.json");
-    if (!existsSync(tokenizer)) throw new UsageError(`${options.tokenizer === undefined ? "no tokenizer.json next to the model" : "--tokenizer"}: ${tokenizer} does not exist`);
-    const shard = options.shard === undefined ? undefined : parseShard("--shard", options.shard);
-    if (shard && (options.evaluate || context.jsonTarget !== undefined)) {
-      throw new UsageError(`--eval scores a whole benchmark, not one shard: run eval lvis --predictions on all the shards' files instead`);
-    }
+    const { tokenizer, shard } = prepareBenchmarkRun(options, context, "eval lvis");
     // Loads sharp, onnxruntime and the tokenizer only when this command runs.
     const { inferLvis } = await import("../../inference/infer-lvis.js");
     const report = await inferLvis({ ...options, tokenizer, shard, verbose: context.verbose }, context);

@@ -1,10 +1,8 @@
 /** `mdetr infer refcoco`: a model over a RefCOCO/+/g annotation file, MDETR's prediction dict out, `--eval` in-process. */
-import { existsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { UsageError } from "../../core/errors.js";
 import { evalRefcoco } from "../../evaluation/refcoco.js";
 import { defineCommand, option } from "../define.js";
-import { parseNumberIn, parseShard } from "../options.js";
+import { benchmarkOptions, prepareBenchmarkRun } from "./benchmark-run.js";
+import { parseNumberIn } from "../options.js";
 import { refcocoJson, refcocoProtocol, refcocoTable } from "./eval-refcoco.js";
 
 const HELP = `
@@ -34,29 +32,16 @@ export const inferRefcocoCommand = defineCommand({
   description: "run a grounding model (ONNX) over a RefCOCO/RefCOCO+/RefCOCOg annotation file: MDETR's prediction dict, --eval for precision@k",
   options: {
     annotations: option.required("--annotations <file>", "MDETR fine-tuning annotations (finetune_refcoco_testA.json, ...)", { role: "input" }),
-    images: option.required("--images <folder>", "the pictures (file_name of each images[] entry inside it)"),
-    model: option.required("--model <file>", "the exported model (.onnx)", { role: "input" }),
-    tokenizer: option.optional("--tokenizer <file>", "Hugging Face tokenizer.json (default: next to the model)", { role: "input" }),
-    scoring: option.optionalChoice("--scoring <rule>", "mdetr or sigmoid (default: from the model's logits output name)", ["mdetr", "sigmoid"]),
-    device: option.choice("--device <device>", "auto, cuda, webgpu or cpu", ["auto", "cuda", "webgpu", "cpu"], "auto", { role: "behaviour" }),
-    batchSize: option.number("--batch-size <n>", "expressions per model run", { default: 1, min: 1, max: 4096, integer: true }),
+    ...benchmarkOptions("the pictures (file_name of each images[] entry inside it)", "expressions per model run", 1),
     out: option.required("-o, --out <file>", "the predictions (MDETR's dict)", { role: "output" }),
-    shard: option.optional("--shard <K/N>", "run the K-th of N blocks of the pictures (K from 1)"),
     resume: option.flag("--resume", "continue an interrupted run (its progress is kept in OUT.progress.jsonl)", { role: "behaviour" }),
-    evaluate: option.flag("--eval", "score the predictions as eval refcoco does"),
     match: option.choice("--match <kind>", "--eval: box match iou or giou", ["iou", "giou"], "iou"),
     iouThreshold: option.text("--iou-threshold <t>", "--eval: a box matches at overlap >= t", "0.5"),
     k: option.ranks("--k <list>", "--eval: ranks to report", "1,5,10"),
   },
   help: HELP,
   async run(options, _args, context) {
-    if (!existsSync(options.images) || !statSync(options.images).isDirectory()) throw new UsageError(`--images ${options.images}: not a folder`);
-    const tokenizer = options.tokenizer ?? join(dirname(options.model), "tokenizer.json");
-    if (!existsSync(tokenizer)) throw new UsageError(`${options.tokenizer === undefined ? "no tokenizer.json next to the model" : "--tokenizer"}: ${tokenizer} does not exist`);
-    const shard = options.shard === undefined ? undefined : parseShard("--shard", options.shard);
-    if (shard && (options.evaluate || context.jsonTarget !== undefined)) {
-      throw new UsageError(`--eval scores a whole benchmark, not one shard: run eval refcoco --predictions on all the shards' files instead`);
-    }
+    const { tokenizer, shard } = prepareBenchmarkRun(options, context, "eval refcoco");
     const iouThreshold = parseNumberIn("--iou-threshold", options.iouThreshold, options.match === "giou" ? -1 : 0, 1);
     // Loads sharp, onnxruntime and the tokenizer only when this command runs.
     const { inferRefcoco } = await import("../../inference/infer-refcoco.js");
