@@ -2,7 +2,7 @@
 import { benchConvertLvis } from "./convert-lvis.js";
 import { benchFlickr30k } from "./flickr30k.js";
 import { benchInfer } from "./infer.js";
-import { benchInferLvis, benchInferRefcoco } from "./infer-bench.js";
+import { benchInferFlickr30k, benchInferLvis, benchInferRefcoco } from "./infer-bench.js";
 import { benchLvis } from "./lvis.js";
 import { benchMerge } from "./merge.js";
 import { benchRefcoco } from "./refcoco.js";
@@ -13,6 +13,7 @@ const benches: Record<string, (argv: string[]) => Promise<void>> = {
   infer: benchInfer,
   "infer-lvis": benchInferLvis,
   "infer-refcoco": benchInferRefcoco,
+  "infer-flickr30k": benchInferFlickr30k,
   lvis: benchLvis,
   merge: benchMerge,
   refcoco: benchRefcoco,

@@ -87,3 +87,29 @@ export async function benchInferRefcoco(argv: string[]): Promise<void> {
     else rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export async function benchInferFlickr30k(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { pictures: { type: "string", default: "50" }, sentences: { type: "string", default: "5" }, keep: { type: "boolean", default: false } } });
+  const pictures = Number(values.pictures);
+  const perPicture = Number(values.sentences);
+  const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-infer-flickr30k-"));
+  try {
+    const flickr = join(dir, "flickr");
+    for (const folder of ["images", "flickr/Annotations", "flickr/Sentences"]) mkdirSync(join(dir, folder), { recursive: true });
+    const ids = Array.from({ length: pictures }, (_, i) => String(1000000 + i));
+    await makePictures(join(dir, "images"), pictures, (i) => `${ids[i]}.jpg`);
+    for (const id of ids) {
+      const box = (name: number, x: number) => `<object><name>${name}</name><bndbox><xmin>${x}</xmin><ymin>20</ymin><xmax>${x + 100}</xmax><ymax>200</ymax></bndbox></object>`;
+      writeFileSync(join(flickr, "Annotations", `${id}.xml`), `<annotation><filename>${id}.jpg</filename><size><width>640</width><height>480</height><depth>3</depth></size>${box(1, 10)}${box(2, 300)}</annotation>`);
+      writeFileSync(join(flickr, "Sentences", `${id}.txt`), Array.from({ length: perPicture }, (_, s) => `[/EN#1/animals a cat] and [/EN#2/other a remote${s}]`).join("\n") + "\n");
+    }
+    writeFileSync(join(flickr, "test.txt"), `${ids.join("\n")}\n`);
+    const model = makeModel(dir);
+    const m = await measureCli(["infer", "flickr30k", "--flickr-dir", flickr, "--split", "test", "--images", join(dir, "images"), "--model", model, "-o", join(dir, "pred.json"), "--eval"]);
+    const n = pictures * perPicture;
+    console.log(`infer-flickr30k: ${n} sentences (${2 * n} phrases) on ${pictures} pictures, tiny model, CPU, with --eval: ${m.seconds.toFixed(2)} s wall, ${(pictures / m.seconds).toFixed(1)} pictures/s, ${((1000 * m.seconds) / n).toFixed(1)} ms per sentence, peak RSS ${m.peakRssMiB} MiB`);
+  } finally {
+    if (values.keep) console.log(`  data kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
