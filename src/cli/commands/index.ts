@@ -24,6 +24,6 @@ export const GROUPS: Readonly<Record<string, { description: string; help: string
   },
   infer: {
     description: "run an exported grounding model",
-    help: '\nExamples:\n  $ mdetr infer dir photos/ --model model.onnx --text "a cat" --out preds.jsonl\n  $ mdetr infer refcoco --annotations finetune_refcoco_testA.json --images train2014/ --model model.onnx -o preds.json --eval\n',
+    help: '\nExamples:\n  $ mdetr infer dir photos/ --model model.onnx --text "a cat" --out preds.jsonl\n  $ mdetr infer refcoco --annotations finetune_refcoco_testA.json --images train2014/ --model model.onnx -o preds.json --eval\n  $ mdetr infer flickr30k --flickr-dir flickr30k_entities/ --split test --images flickr30k-images/ --model model.onnx -o preds.json --eval\n  $ mdetr infer lvis --annotations lvis_v1_minival.json --images coco/ --model model.onnx -o dets.json --eval\n',
   },
 };
