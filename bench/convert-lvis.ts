@@ -7,11 +7,10 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { measureCli, mib, printMeasurement, seededRandom, writeStreamed } from "./support.js";
+import { measureCli, mib, printMeasurement, seededRandom, withBenchDir, writeStreamed } from "./support.js";
 
 const CATEGORIES = 1203;
 const RARE = 337;
@@ -89,8 +88,7 @@ async function measureFloor(file: string, dir: string, kind: "parse" | "read"): 
 export async function benchConvertLvis(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "100170" }, full: { type: "boolean", default: false }, keep: { type: "boolean", default: false } } });
   const images = Number(values.images);
-  const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-convert-lvis-"));
-  try {
+  await withBenchDir("convert-lvis", values.keep, async (dir) => {
     const file = join(dir, "lvis_v1_train.json");
     process.stderr.write(`generating ${images} images in ${dir} ...\n`);
     await writeStreamed(file, lvisTrainParts(images, seededRandom(11)));
@@ -118,8 +116,5 @@ export async function benchConvertLvis(argv: string[]): Promise<void> {
       printMeasurement(label, m, dir, /\(\d+\.\d+ s\)$/, `, ${(m.seconds / floor).toFixed(2)}x the read floor, ${(m.seconds / parseFloor).toFixed(2)}x the parse floor, output ${mib(statSync(out).size)}`);
       rmSync(out);
     }
-  } finally {
-    if (values.keep) console.log(`  data kept in ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

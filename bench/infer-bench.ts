@@ -5,15 +5,14 @@
  * picture and per prompt, and the peak RSS. The model is tiny on purpose: what is measured is
  * everything around it (decoding, tensors, heads, the keeping rule).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { Tokenizer } from "tokenizers";
 import { tinyModel } from "../test/support/tiny-model.js";
-import { measureCli, seededRandom } from "./support.js";
+import { measureCli, seededRandom, withBenchDir } from "./support.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -38,8 +37,7 @@ export async function benchInferLvis(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { pictures: { type: "string", default: "3" }, categories: { type: "string", default: "1203" }, prompts: { type: "string", default: "per-category" }, keep: { type: "boolean", default: false } } });
   const pictures = Number(values.pictures);
   const categories = Number(values.categories);
-  const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-infer-lvis-"));
-  try {
+  await withBenchDir("infer-lvis", values.keep, async (dir) => {
     mkdirSync(join(dir, "val2017"));
     await makePictures(join(dir, "val2017"), pictures, (i) => `${String(i + 1).padStart(12, "0")}.jpg`);
     const annotations = join(dir, "lvis.json");
@@ -53,18 +51,14 @@ export async function benchInferLvis(argv: string[]): Promise<void> {
     const prompts = values.prompts === "chunked" ? Math.ceil(categories / 40) : categories;
     for (const line of m.log.filter((l) => /time per picture/.test(l))) console.log(`  the command's own report: ${line}`);
     console.log(`infer-lvis: ${pictures} pictures x ${categories} categories (${values.prompts}: ${prompts} prompts a picture), tiny model, CPU: ${m.seconds.toFixed(2)} s wall, ${((1000 * m.seconds) / pictures).toFixed(0)} ms per picture, ${((1000 * m.seconds) / (pictures * prompts)).toFixed(2)} ms per prompt, peak RSS ${m.peakRssMiB} MiB`);
-  } finally {
-    if (values.keep) console.log(`  data kept in ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export async function benchInferRefcoco(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { pictures: { type: "string", default: "50" }, expressions: { type: "string", default: "3" }, keep: { type: "boolean", default: false } } });
   const pictures = Number(values.pictures);
   const perPicture = Number(values.expressions);
-  const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-infer-refcoco-"));
-  try {
+  await withBenchDir("infer-refcoco", values.keep, async (dir) => {
     mkdirSync(join(dir, "images"));
     await makePictures(join(dir, "images"), pictures, (i) => `COCO_train2014_${String(i + 1).padStart(12, "0")}.jpg`);
     const images: unknown[] = [];
@@ -82,18 +76,14 @@ export async function benchInferRefcoco(argv: string[]): Promise<void> {
     const m = await measureCli(["infer", "refcoco", "--annotations", file, "--images", join(dir, "images"), "--model", model, "-o", join(dir, "pred.json"), "--eval"]);
     const n = pictures * perPicture;
     console.log(`infer-refcoco: ${n} expressions on ${pictures} pictures, tiny model, CPU, with --eval: ${m.seconds.toFixed(2)} s wall, ${(pictures / m.seconds).toFixed(1)} pictures/s, ${((1000 * m.seconds) / n).toFixed(1)} ms per expression, peak RSS ${m.peakRssMiB} MiB`);
-  } finally {
-    if (values.keep) console.log(`  data kept in ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export async function benchInferFlickr30k(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { pictures: { type: "string", default: "50" }, sentences: { type: "string", default: "5" }, keep: { type: "boolean", default: false } } });
   const pictures = Number(values.pictures);
   const perPicture = Number(values.sentences);
-  const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-infer-flickr30k-"));
-  try {
+  await withBenchDir("infer-flickr30k", values.keep, async (dir) => {
     const flickr = join(dir, "flickr");
     for (const folder of ["images", "flickr/Annotations", "flickr/Sentences"]) mkdirSync(join(dir, folder), { recursive: true });
     const ids = Array.from({ length: pictures }, (_, i) => String(1000000 + i));
@@ -108,8 +98,5 @@ export async function benchInferFlickr30k(argv: string[]): Promise<void> {
     const m = await measureCli(["infer", "flickr30k", "--flickr-dir", flickr, "--split", "test", "--images", join(dir, "images"), "--model", model, "-o", join(dir, "pred.json"), "--eval"]);
     const n = pictures * perPicture;
     console.log(`infer-flickr30k: ${n} sentences (${2 * n} phrases) on ${pictures} pictures, tiny model, CPU, with --eval: ${m.seconds.toFixed(2)} s wall, ${(pictures / m.seconds).toFixed(1)} pictures/s, ${((1000 * m.seconds) / n).toFixed(1)} ms per sentence, peak RSS ${m.peakRssMiB} MiB`);
-  } finally {
-    if (values.keep) console.log(`  data kept in ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -1,6 +1,7 @@
 /** Shared bench plumbing: a seeded generator, streaming file writes, and timing a CLI run. */
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { once } from "node:events";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,4 +67,15 @@ export function printMeasurement(label: string, m: CliMeasurement, dir: string, 
 
 export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+/** Runs `body` in a fresh temporary folder, removed afterwards unless `keep` (then its path is printed). */
+export async function withBenchDir(name: string, keep: boolean | undefined, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `mdetr-bench-${name}-`));
+  try {
+    await body(dir);
+  } finally {
+    if (keep) console.log(`  data kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,4 @@
-/** The checks every reader of COCO-style `annotations[]` makes, with the JSON path on failure. */
+/** The checks every reader of COCO-style files makes, with the JSON path on failure. */
 import { InputError, childPath } from "../core/errors.js";
 import type { JsonKey } from "../json/selectors.js";
 import { cocoBoxProblem, integerProblem, isRecord, objectProblem } from "../json/validate.js";
@@ -20,4 +20,18 @@ export function checkCocoAnnotation(file: string, key: JsonKey, value: unknown):
   const boxProblem = cocoBoxProblem(value["bbox"]);
   if (boxProblem) throw new InputError(file, `${at}.bbox`, boxProblem);
   return { at, annotation: value, imageId: value["image_id"] as number, bbox: value["bbox"] as CheckedAnnotation["bbox"] };
+}
+
+/** An `images[]` / `categories[]` element: an object with an integer `id` (else an InputError at its place). */
+export function checkIdRecord(file: string, container: string, key: JsonKey, value: unknown): { at: string; record: Record<string, unknown>; id: number } {
+  const at = childPath(container, key);
+  if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
+  const problem = integerProblem(value["id"]);
+  if (problem) throw new InputError(file, `${at}.id`, problem);
+  return { at, record: value, id: value["id"] as number };
+}
+
+/** `"/".join(coco_url.split("/")[-2:])`: `val2017/000000397133.jpg`, as MDETR's LVIS scripts name pictures. */
+export function cocoUrlFileName(cocoUrl: string): string {
+  return cocoUrl.split("/").slice(-2).join("/");
 }

@@ -4,18 +4,17 @@
  * stored, each once for its sentences), each scored phrase's Q boxes ranked by the highest
  * probability over its positive tokens (PostProcessFlickr), written in eval flickr30k's format.
  */
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { InputError } from "../core/errors.js";
-import { ProgressLog } from "../formats/infer/progress-log.js";
 import { phraseSpan } from "../formats/flickr30k/sentences.js";
 import { loadFlickrSplit, type FlickrSplitName } from "../formats/flickr30k/split.js";
 import type { RunContext } from "../json/run-context.js";
 import { positiveTokens } from "./positive-map.js";
 import { queryBox, tokenProbabilities, type Scoring } from "./postprocess.js";
-import { runJobs, type ImageJob, type StageTimes } from "./run-folder.js";
+import type { Head, ImageJob, StageTimes } from "./run-folder.js";
 import { openModel } from "./session.js";
-import { shardPictures, unreadablePicture, type BenchmarkRunOptions } from "./shard.js";
+import { openProgressLog, runBenchmark, shardPictures, type BenchmarkRunOptions } from "./benchmark.js";
 import { loadTokenizer, type EncodedPrompt } from "./tokenizer.js";
 
 export interface InferFlickrOptions extends BenchmarkRunOptions {
@@ -57,7 +56,8 @@ export async function inferFlickr30k(options: InferFlickrOptions, { log, progres
   // Every sentence gets an entry, in split order; only those with a scored phrase need the model.
   const entries = new Map<string, string>();
   const jobs: ImageJob[] = [];
-  const sentenceJobs: SentenceJob[] = [];
+  // By `<image>_<sentence>`, the key of the job and of the progress log's lines.
+  const sentenceJobs = new Map<string, SentenceJob>();
   let phraseCount = 0;
   const encoded = new Map<string, EncodedPrompt>();
   for (const imageId of split.imageIds) {
@@ -79,65 +79,34 @@ export async function inferFlickr30k(options: InferFlickrOptions, { log, progres
         if (prompt.ids.length > limit) throw new InputError(sentenceFile, `sentence ${sentenceId}`, `${prompt.ids.length} tokens long; this model takes at most ${limit}`);
         encoded.set(caption, prompt);
       }
-      const tokens = phrases.map((phrase) => {
-        return positiveTokens(prompt!, [phraseSpan(caption, phrase)!]);
-      });
+      const tokens = phrases.map((phrase) => positiveTokens(prompt!, [phraseSpan(caption, phrase)!]));
       phraseCount += phrases.length;
-      jobs.push({ file: `${imageId}.jpg`, prompt, key: String(sentenceJobs.length) });
-      sentenceJobs.push({ imageId, sentenceId, tokens });
+      jobs.push({ file: `${imageId}.jpg`, prompt, key });
+      sentenceJobs.set(key, { imageId, sentenceId, tokens });
     }
   }
   log.debug(`${entries.size} sentences (${jobs.length} with scored phrases) on ${pictures.size} pictures, ${scoring} scoring`);
-  // What decides the numbers, for --resume to check (not the device or the batch size).
-  const file = (path: string) => ({ path, sha256: read.inputs.get(path)?.sha256 });
-  const settings = { command: "infer flickr30k", flickr_dir: file(options.flickrDir), split: options.split, model: file(options.model), tokenizer: file(options.tokenizer), scoring, shard: options.shard ? `${options.shard.index}/${options.shard.count}` : null, images: resolve(options.images), exif: "not applied" };
-  const progressLog = await ProgressLog.open(options.out, settings, options.resume);
-  if (progressLog.discarded > 0) log.warn(`${progressLog.path}: started over, discarding the ${progressLog.discarded} sentences an earlier run finished (--resume continues such a run)`);
-  const sentenceKey = (job: ImageJob) => {
-    const { imageId, sentenceId } = sentenceJobs[Number(job.key)]!;
-    return `${imageId}_${sentenceId}`;
-  };
-  const byKey = new Map(sentenceJobs.map((job) => [`${job.imageId}_${job.sentenceId}`, job]));
+  const progressLog = await openProgressLog(options, { command: "infer flickr30k", inputs: { flickr_dir: options.flickrDir }, settings: { split: options.split }, scoring, what: "sentences" }, { log, read });
   for (const [key, boxes] of progressLog.done) {
-    const done = byKey.get(key);
+    const done = sentenceJobs.get(key);
     if (done) entries.set(key, JSON.stringify({ image_id: done.imageId, sentence_id: done.sentenceId, boxes }));
   }
-  if (progressLog.done.size > 0) log.info(`--resume: ${progressLog.done.size} sentences already in ${progressLog.path}`);
-  const todo = jobs.filter((job) => !progressLog.done.has(sentenceKey(job)));
-  const progress = progressBar("sentences", todo.length);
-  let times: StageTimes;
-  try {
-    times = await runJobs(
-      todo,
-      model,
-      tokenizer,
-      { root: options.images, batchSize: options.batchSize, exif: false },
-      (outputs, job, image) => {
-        const { tokens } = sentenceJobs[Number(job.key)]!;
-        const boxes = Array.from({ length: outputs.queries }, (_, q) => queryBox(outputs, q, image));
-        const scores = tokens.map(() => new Float64Array(outputs.queries));
-        for (let q = 0; q < outputs.queries; q++) {
-          const p = tokenProbabilities(outputs.logits.subarray(q * outputs.positions, (q + 1) * outputs.positions), scoring);
-          // PostProcessFlickr: max(positive_map * prob), the max over the phrase's tokens.
-          tokens.forEach((list, i) => (scores[i]![q] = list.reduce((best, t) => Math.max(best, p[t]!), 0)));
-        }
-        return scores.map((s) => Array.from({ length: outputs.queries }, (_, q) => q).sort((a, b) => s[b]! - s[a]! || a - b).map((q) => boxes[q]!));
-      },
-      async (result, job) => {
-        progress.tick();
-        if ("error" in result) throw unreadablePicture(options.images, result.file, result.error);
-        const { imageId, sentenceId } = sentenceJobs[Number(job.key)]!;
-        entries.set(`${imageId}_${sentenceId}`, JSON.stringify({ image_id: imageId, sentence_id: sentenceId, boxes: result.value }));
-        await progressLog.record(sentenceKey(job), result.value);
-      },
-    );
-  } catch (error) {
-    await progressLog.close();
-    throw error;
-  } finally {
-    progress.stop();
-    await model.session.release();
-  }
+  const todo = jobs.filter((job) => !progressLog.done.has(job.key!));
+  const head: Head<number[][][]> = (outputs, job, image) => {
+    const { tokens } = sentenceJobs.get(job.key!)!;
+    const boxes = Array.from({ length: outputs.queries }, (_, q) => queryBox(outputs, q, image));
+    const scores = tokens.map(() => new Float64Array(outputs.queries));
+    for (let q = 0; q < outputs.queries; q++) {
+      const p = tokenProbabilities(outputs.logits.subarray(q * outputs.positions, (q + 1) * outputs.positions), scoring);
+      // PostProcessFlickr: max(positive_map * prob), the max over the phrase's tokens.
+      tokens.forEach((list, i) => (scores[i]![q] = list.reduce((best, t) => Math.max(best, p[t]!), 0)));
+    }
+    return scores.map((s) => Array.from({ length: outputs.queries }, (_, q) => q).sort((a, b) => s[b]! - s[a]! || a - b).map((q) => boxes[q]!));
+  };
+  const times = await runBenchmark(todo, model, tokenizer, options, { label: "sentences", progress: progressBar, log: progressLog }, head, (boxes, job) => {
+    const { imageId, sentenceId } = sentenceJobs.get(job.key!)!;
+    entries.set(job.key!, JSON.stringify({ image_id: imageId, sentence_id: sentenceId, boxes }));
+  });
   await writeFileAtomic(options.out, ["[", [...entries.values()].join(","), "]\n"]);
   await progressLog.finish();
   return { sentences: entries.size, phrases: phraseCount, pictures: pictures.size, device: model.device, scoring, times };

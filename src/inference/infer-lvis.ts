@@ -17,9 +17,9 @@ import type { RunContext } from "../json/run-context.js";
 import { LvisKeeper, type KeepCaps } from "../metrics/lvis/keep.js";
 import { positiveTokens } from "./positive-map.js";
 import { allQueries, meanOverTokens, queryBox, requireFiniteScores, type Scoring } from "./postprocess.js";
-import { runJobs, type ImageJob, type StageTimes } from "./run-folder.js";
+import type { Head, ImageJob, StageTimes } from "./run-folder.js";
 import { openModel, type ModelSession } from "./session.js";
-import { shardPictures, unreadablePicture, type BenchmarkRunOptions } from "./shard.js";
+import { runBenchmark, shardPictures, type BenchmarkRunOptions } from "./benchmark.js";
 import { loadTokenizer, type EncodedPrompt, type PromptTokenizer } from "./tokenizer.js";
 
 export type LvisPrompts = "per-category" | "chunked";
@@ -114,65 +114,50 @@ export async function inferLvis(options: InferLvisOptions, { log, progress: prog
   const prompts = await buildPrompts(options, categories.map((c) => c.name), tokenizer, model, scoring);
   log.debug(`${pictures.length} pictures x ${prompts.length} prompts (${options.prompts}), ${scoring} scoring`);
 
+  // Job j is picture plan[j].picture with prompt plan[j].prompt: D's order.
   const jobs: ImageJob[] = [];
-  files.forEach((file, p) => prompts.forEach((prompt, k) => jobs.push({ file, prompt: prompt.prompt, key: `${p}:${k}` })));
+  const plan: { picture: number; prompt: number }[] = [];
+  files.forEach((file, p) =>
+    prompts.forEach((prompt, k) => {
+      jobs.push({ file, prompt: prompt.prompt, key: String(plan.length) });
+      plan.push({ picture: p, prompt: k });
+    }),
+  );
   const keeper = new LvisKeeper(categories.length, options);
+  // The detections of the picture being run, in D's order; the heads append to it directly.
   let current = new PictureDetections();
   let detections = 0;
   let keepMs = 0;
-  const progress = progressBar("prompts", jobs.length);
-  let times: StageTimes;
-  try {
-    times = await runJobs(
-      jobs,
-      model,
-      tokenizer,
-      { root: options.images, batchSize: options.batchSize, exif: false },
-      (outputs, job, image) => {
-        const prompt = prompts[Number(job.key!.split(":")[1])]!;
-        const found = new PictureDetections();
-        if (options.prompts === "per-category") {
-          const { boxes, scores } = allQueries(outputs, job.prompt, image, scoring);
-          requireFiniteScores(options.model, scores, job.file);
-          boxes.forEach((box, q) => found.add(prompt.categories[0]!, box, scores[q]!));
-        } else {
-          const scores = meanOverTokens(outputs, scoring, prompt.tokens);
-          // NaN marks a category without tokens (no detection); the others must be finite.
-          prompt.tokens.forEach((tokens, i) => tokens.length > 0 && requireFiniteScores(options.model, scores.subarray(i * outputs.queries, (i + 1) * outputs.queries), job.file));
-          const boxes = Array.from({ length: outputs.queries }, (_, q) => queryBox(outputs, q, image));
-          prompt.categories.forEach((c, i) => {
-            for (let q = 0; q < outputs.queries; q++) {
-              const score = scores[i * outputs.queries + q]!;
-              // A category none of whose characters has a token (GLIP: no positive token) has no detection.
-              if (!Number.isNaN(score)) found.add(c, boxes[q]!, score);
-            }
-          });
-        }
-        return found;
-      },
-      async (result, job) => {
-        progress.tick();
-        if ("error" in result) throw unreadablePicture(options.images, result.file, result.error);
-        const [p, k] = job.key!.split(":").map(Number) as [number, number];
-        const found = result.value;
-        for (let d = 0; d < found.score.length; d++) {
-          current.category.push(found.category.view()[d]!);
-          for (let c = 0; c < 4; c++) current.bbox.push(found.bbox.view()[4 * d + c]!);
-          current.score.push(found.score.view()[d]!);
-        }
-        if (k === prompts.length - 1) {
-          detections += current.score.length;
-          const started = performance.now();
-          keeper.addImage(p, { category: current.category.view(), bbox: current.bbox.view(), score: current.score.view() });
-          keepMs += performance.now() - started;
-          current = new PictureDetections();
-        }
-      },
-    );
-  } finally {
-    progress.stop();
-    await model.session.release();
-  }
+  const head: Head<void> = (outputs, job, image) => {
+    const prompt = prompts[plan[Number(job.key)]!.prompt]!;
+    if (options.prompts === "per-category") {
+      const { boxes, scores } = allQueries(outputs, job.prompt, image, scoring);
+      requireFiniteScores(options.model, scores, job.file);
+      boxes.forEach((box, q) => current.add(prompt.categories[0]!, box, scores[q]!));
+      return;
+    }
+    const scores = meanOverTokens(outputs, scoring, prompt.tokens);
+    // NaN marks a category without tokens (no detection); the others must be finite.
+    prompt.tokens.forEach((tokens, i) => tokens.length > 0 && requireFiniteScores(options.model, scores.subarray(i * outputs.queries, (i + 1) * outputs.queries), job.file));
+    const boxes = Array.from({ length: outputs.queries }, (_, q) => queryBox(outputs, q, image));
+    prompt.categories.forEach((c, i) => {
+      for (let q = 0; q < outputs.queries; q++) {
+        const score = scores[i * outputs.queries + q]!;
+        // A category none of whose characters has a token (GLIP: no positive token) has no detection.
+        if (!Number.isNaN(score)) current.add(c, boxes[q]!, score);
+      }
+    });
+  };
+  const times = await runBenchmark(jobs, model, tokenizer, options, { label: "prompts", progress: progressBar }, head, (_, job) => {
+    const { picture, prompt } = plan[Number(job.key)]!;
+    if (prompt < prompts.length - 1) return;
+    // The picture's last prompt: all of its detections go through the keeping rule.
+    detections += current.score.length;
+    const started = performance.now();
+    keeper.addImage(picture, { category: current.category.view(), bbox: current.bbox.view(), score: current.score.view() });
+    keepMs += performance.now() - started;
+    current = new PictureDetections();
+  });
   const started = performance.now();
   const kept = keeper.result();
   keepMs += performance.now() - started;

@@ -12,7 +12,7 @@ import { writeLvisSubset } from "../../formats/lvis/subset-writer.js";
 import { readLvisTrainingSet, type LvisTrainingSet } from "../../formats/lvis/training-set.js";
 import type { RunContext } from "../../json/run-context.js";
 import { cleanName } from "../../formats/lvis/clean-name.js";
-import { SamplerFailure, sampleBalancedSubset } from "./sampler.js";
+import { SamplerFailure, sampleBalancedSubset, targetCount as targetCountOf } from "./sampler.js";
 
 export type LvisOutputFormat = "lvis" | "mdetr";
 
@@ -83,7 +83,7 @@ export async function convertLvis(options: ConvertLvisOptions, { log, read, prog
   let kept: Uint8Array;
   let targetCount = set.images.count;
   if (sampled) {
-    const bar = progress("sampling", Math.trunc(set.images.count * options.fraction));
+    const bar = progress("sampling", targetCountOf(set.images.count, options.fraction));
     try {
       const result = sampleBalancedSubset(
         {

@@ -4,11 +4,11 @@
  * finite numbers, but never parsed or kept: box AP does not use them). Numbers go to typed arrays; ids are resolved to indices into the sorted
  * image and category ids, which is the order lvis-api evaluates in.
  */
-import { InputError, childPath } from "../../core/errors.js";
+import { InputError } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
-import { checkCocoAnnotation } from "../coco.js";
+import { checkCocoAnnotation, checkIdRecord, cocoUrlFileName } from "../coco.js";
 import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
-import { describeJsonValue, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
+import { describeJsonValue, finiteNumberProblem, integerProblem } from "../../json/validate.js";
 
 export const FREQUENCIES = ["r", "c", "f"] as const;
 
@@ -80,23 +80,17 @@ export async function readLvisGroundTruth(file: string, settings: JsonReadSettin
   const ignore = new Growable(Float64Array);
 
   const result = await readJson(file, {
-    "$.images.*": (value, key) => {
-      const at = childPath("images", key);
-      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
-      const problem = integerProblem(value["id"]);
-      if (problem) throw new InputError(file, `${at}.id`, problem);
+    "$.images.*": (element, key) => {
+      const { at, record: value, id: imageId } = checkIdRecord(file, "images", key, element);
       images.push({
-        id: value["id"] as number,
+        id: imageId,
         at,
         negative: imageCategoryList(file, at, value, "neg_category_ids"),
         notExhaustive: imageCategoryList(file, at, value, "not_exhaustive_category_ids"),
       });
     },
-    "$.categories.*": (value, key) => {
-      const at = childPath("categories", key);
-      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
-      const problem = integerProblem(value["id"]);
-      if (problem) throw new InputError(file, `${at}.id`, problem);
+    "$.categories.*": (element, key) => {
+      const { at, record: value } = checkIdRecord(file, "categories", key, element);
       const frequency = FREQUENCIES.indexOf(value["frequency"] as (typeof FREQUENCIES)[number]);
       if (frequency < 0) throw new InputError(file, `${at}.frequency`, `expected "r", "c" or "f", got ${describeJsonValue(value["frequency"])}`);
       categories.push({ id: value["id"] as number, name: typeof value["name"] === "string" ? value["name"] : String(value["id"]), frequency, at });
@@ -181,23 +175,17 @@ export async function readLvisPictures(file: string, settings: JsonReadSettings 
   const pictures: LvisPicture[] = [];
   const categories: { id: number; name: string }[] = [];
   const result = await readJson(file, {
-    "$.images.*": (value, key) => {
-      const at = childPath("images", key);
-      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
-      const problem = integerProblem(value["id"]);
-      if (problem) throw new InputError(file, `${at}.id`, problem);
-      const url = value["coco_url"];
-      const name = value["file_name"];
+    "$.images.*": (element, key) => {
+      const { at, record, id } = checkIdRecord(file, "images", key, element);
+      const url = record["coco_url"];
+      const name = record["file_name"];
       if (typeof url !== "string" && typeof name !== "string") throw new InputError(file, at, "expected a coco_url or a file_name to find the picture by");
-      pictures.push({ id: value["id"] as number, fromCocoUrl: typeof url === "string" ? url.split("/").slice(-2).join("/") : undefined, fileName: typeof name === "string" ? name : undefined });
+      pictures.push({ id, fromCocoUrl: typeof url === "string" ? cocoUrlFileName(url) : undefined, fileName: typeof name === "string" ? name : undefined });
     },
-    "$.categories.*": (value, key) => {
-      const at = childPath("categories", key);
-      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
-      const problem = integerProblem(value["id"]);
-      if (problem) throw new InputError(file, `${at}.id`, problem);
-      if (typeof value["name"] !== "string") throw new InputError(file, `${at}.name`, `expected the category's name, got ${describeJsonValue(value["name"])}`);
-      categories.push({ id: value["id"] as number, name: value["name"] });
+    "$.categories.*": (element, key) => {
+      const { at, record, id } = checkIdRecord(file, "categories", key, element);
+      if (typeof record["name"] !== "string") throw new InputError(file, `${at}.name`, `expected the category's name, got ${describeJsonValue(record["name"])}`);
+      categories.push({ id, name: record["name"] });
     },
   }, settings, { skip: { annotations: "segmentation" } });
   for (const container of ["$.images", "$.categories"]) expectArrayContainer(file, container, result.containers.get(container));

@@ -8,6 +8,7 @@
  */
 import { withAtomicFile, type AtomicFile } from "../../core/atomic-write.js";
 import { codePointLength } from "../../compat/python.js";
+import { cocoUrlFileName } from "../coco.js";
 import type { LvisTrainingSet } from "./training-set.js";
 
 export interface DatapointCounts {
@@ -43,12 +44,6 @@ function positiveCategories(set: LvisTrainingSet, annotations: Int32Array, stamp
   return categories;
 }
 
-/** `"/".join(coco_url.split("/")[-2:])`: `train2017/000000391895.jpg`. */
-function fileNameOf(cocoUrl: string): string {
-  const parts = cocoUrl.split("/");
-  return parts.slice(-2).join("/");
-}
-
 function writeDatapoints(out: AtomicFile, set: LvisTrainingSet, kept: Uint8Array, captions: readonly string[], onImage?: () => void): DatapointCounts {
   const { start, order } = annotationsByImage(set);
   const stamp = new Int32Array(set.categories.count).fill(-1);
@@ -68,7 +63,7 @@ function writeDatapoints(out: AtomicFile, set: LvisTrainingSet, kept: Uint8Array
     const present = positiveCategories(set, own, stamp, i);
     positives[i] = present;
     const url = images.cocoUrl[i]!;
-    const head = `{"file_name":${JSON.stringify(fileNameOf(url))},"height":${images.height[i]},"width":${images.width[i]},"id":`;
+    const head = `{"file_name":${JSON.stringify(cocoUrlFileName(url))},"height":${images.height[i]},"width":${images.width[i]},"id":`;
     const middle = `,"original_id":${images.id[i]},"coco_url":${JSON.stringify(url)},"caption":`;
     const datapoint = (category: number) => {
       out.write(`${id === 0 ? "" : ","}${head}${id}${middle}${captionJson[category]},"dataset_name":"lvis"}`);
