@@ -11,6 +11,15 @@ const TWO_POW_32 = 2 ** 32;
 /** `rleToString`. */
 export function rleToString(counts: ArrayLike<number>): string {
   const chars: number[] = [];
+  writeCountsString(counts, (c) => chars.push(c));
+  // In slices: a spread of millions of arguments overflows the stack.
+  let out = "";
+  for (let i = 0; i < chars.length; i += 8192) out += String.fromCharCode(...chars.slice(i, i + 8192));
+  return out;
+}
+
+/** rleToString's characters (as char codes), one call of `emit` each. */
+export function writeCountsString(counts: ArrayLike<number>, emit: (charCode: number) => void): void {
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i]!;
     if (i > 2) x -= counts[i - 2]!;
@@ -21,13 +30,9 @@ export function rleToString(counts: ArrayLike<number>): string {
       x = Math.floor(x / 32);
       more = c & 0x10 ? x !== -1 : x !== 0;
       if (more) c |= 0x20;
-      chars.push(c + 48);
+      emit(c + 48);
     }
   }
-  // In slices: a spread of millions of arguments overflows the stack.
-  let out = "";
-  for (let i = 0; i < chars.length; i += 8192) out += String.fromCharCode(...chars.slice(i, i + 8192));
-  return out;
 }
 
 /** Why a counts string cannot be decoded, or undefined. Strings are what `rleFrString` reads. */

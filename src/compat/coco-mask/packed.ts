@@ -1,0 +1,66 @@
+/**
+ * Many RLE masks kept compactly: each as its compressed counts string (about 1.5 bytes per count,
+ * a quarter of Uint32 counts and far less than a bitmap) in one byte array, with its size. An LVIS
+ * result file holds hundreds of masks per image; they are decoded one (category, image) at a time.
+ */
+import { Growable } from "../../core/growable.js";
+import type { Rle } from "./rle.js";
+import { decodeCountsBytes, writeCountsString } from "./rle-string.js";
+
+export interface PackedRles {
+  h: Uint32Array;
+  w: Uint32Array;
+  /** Mask i is bytes[start[i] .. start[i + 1]); an empty range is "no mask". */
+  start: Float64Array;
+  bytes: Uint8Array;
+}
+
+export class PackedRlesBuilder {
+  private readonly h = new Growable(Uint32Array, 1 << 12);
+  private readonly w = new Growable(Uint32Array, 1 << 12);
+  private readonly start = new Growable(Float64Array, 1 << 12);
+  private readonly bytes = new Growable(Uint8Array, 1 << 20);
+
+  get length(): number {
+    return this.h.length;
+  }
+
+  push(rle: Rle): void {
+    this.open(rle.h, rle.w);
+    writeCountsString(rle.counts, (c) => this.bytes.push(c));
+  }
+
+  /** A counts string already checked to decode (characters 48..111, whole counts). */
+  pushString(h: number, w: number, text: string): void {
+    this.open(h, w);
+    for (let i = 0; i < text.length; i++) this.bytes.push(text.charCodeAt(i));
+  }
+
+  pushAbsent(): void {
+    this.open(0, 0);
+  }
+
+  private open(h: number, w: number): void {
+    this.h.push(h);
+    this.w.push(w);
+    this.start.push(this.bytes.length);
+  }
+
+  build(): PackedRles {
+    const start = new Float64Array(this.start.length + 1);
+    start.set(this.start.view());
+    start[this.start.length] = this.bytes.length;
+    return { h: this.h.view(), w: this.w.view(), start, bytes: this.bytes.view() };
+  }
+}
+
+export function hasMask(packed: PackedRles, i: number): boolean {
+  return packed.start[i + 1]! > packed.start[i]!;
+}
+
+/** Mask i, decoded (its counts were checked when it was packed). */
+export function unpackRle(packed: PackedRles, i: number): Rle {
+  const decoded = decodeCountsBytes(packed.bytes, packed.start[i]!, packed.start[i + 1]!);
+  if ("problem" in decoded) throw new Error(`packed mask ${i}: ${decoded.problem}`);
+  return { h: packed.h[i]!, w: packed.w[i]!, counts: decoded.counts };
+}
