@@ -41,7 +41,7 @@ describe("mdetr eval lvis", () => {
     const parsed = JSON.parse(json.stdout) as { meta: { protocol: string; options: Record<string, unknown> } };
     // meta first, then lvis-api's keys where they always were.
     assert.match(parsed.meta.protocol, /^standard AP \(lvis-api\): at most 300 detections per image/);
-    assert.deepEqual(parsed.meta.options, { protocol: "standard", max_dets: 300, dets_per_category: 10000, ignore_unknown_images: false });
+    assert.deepEqual(parsed.meta.options, { iou_type: "bbox", protocol: "standard", max_dets: 300, dets_per_category: 10000, ignore_unknown_images: false });
     assert.deepEqual(Object.keys(parsed), ["meta", "AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf", "AR@300", "ARs@300", "ARm@300", "ARl@300"]);
   });
 

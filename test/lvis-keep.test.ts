@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { DetectionColumns, LvisGroundTruthColumns } from "../src/metrics/lvis/columns.js";
+import { boxAreas, type BoxDetections, type DetectionColumns, type LvisGroundTruthColumns } from "../src/metrics/lvis/columns.js";
 import { evaluateLvis } from "../src/metrics/lvis/evaluate.js";
 import { LvisKeeper } from "../src/metrics/lvis/keep.js";
 
@@ -18,7 +18,7 @@ function seeded(seed: number): () => number {
 interface Case {
   gt: LvisGroundTruthColumns;
   /** D, image by image in image order: per image, per category (prompt), Q queries. */
-  all: DetectionColumns;
+  all: BoxDetections;
 }
 
 function makeCase(random: () => number, images: number, categories: number, queries: number): Case {
@@ -78,7 +78,12 @@ function makeCase(random: () => number, images: number, categories: number, quer
   };
 }
 
-function keep(all: DetectionColumns, categories: number, maxDetsPerImage: number, topkPerCategory: number): DetectionColumns {
+/** LVISResults gives box detections the area w * h. */
+function withArea(dets: BoxDetections): DetectionColumns {
+  return { ...dets, area: boxAreas(dets.bbox) };
+}
+
+function keep(all: BoxDetections, categories: number, maxDetsPerImage: number, topkPerCategory: number): BoxDetections {
   const keeper = new LvisKeeper(categories, { maxDetsPerImage, topkPerCategory });
   let start = 0;
   while (start < all.image.length) {
@@ -91,7 +96,7 @@ function keep(all: DetectionColumns, categories: number, maxDetsPerImage: number
 }
 
 /** The rule written out plainly: sort, cut, unite, in D's order. */
-function keptIndices(all: DetectionColumns, maxDetsPerImage: number, topkPerCategory: number): number[] {
+function keptIndices(all: BoxDetections, maxDetsPerImage: number, topkPerCategory: number): number[] {
   const best = (members: number[], limit: number) => (limit < 0 ? members : [...members].sort((a, b) => all.score[b]! - all.score[a]! || a - b).slice(0, limit));
   const by = (key: Int32Array) => {
     const groups = new Map<number, number[]>();
@@ -104,7 +109,7 @@ function keptIndices(all: DetectionColumns, maxDetsPerImage: number, topkPerCate
   return [...kept].sort((a, b) => a - b);
 }
 
-function pick(all: DetectionColumns, indices: number[]): DetectionColumns {
+function pick(all: BoxDetections, indices: number[]): BoxDetections {
   return {
     image: Int32Array.from(indices, (d) => all.image[d]!),
     category: Int32Array.from(indices, (d) => all.category[d]!),
@@ -123,8 +128,8 @@ describe("LVIS keeping rule: per image top M, per category top K, over all detec
       if (m !== 0 && k !== 0) {
         const standard = { protocol: "standard" as const, maxDets: m, detsPerCategory: k };
         const fixed = { protocol: "fixed" as const, maxDets: m, detsPerCategory: k };
-        assert.deepEqual(evaluateLvis(gt, kept, standard).metrics, evaluateLvis(gt, all, standard).metrics);
-        assert.deepEqual(evaluateLvis(gt, kept, fixed).metrics, evaluateLvis(gt, all, fixed).metrics);
+        assert.deepEqual(evaluateLvis(gt, withArea(kept), standard).metrics, evaluateLvis(gt, withArea(all), standard).metrics);
+        assert.deepEqual(evaluateLvis(gt, withArea(kept), fixed).metrics, evaluateLvis(gt, withArea(all), fixed).metrics);
       }
     });
   }
@@ -133,6 +138,6 @@ describe("LVIS keeping rule: per image top M, per category top K, over all detec
     const { gt, all } = makeCase(seeded(99), 30, 8, 40);
     const kept = keep(all, gt.categoryCount, 10, 25);
     assert.ok(kept.score.length < all.score.length / 4);
-    assert.deepEqual(evaluateLvis(gt, kept, { protocol: "fixed", maxDets: 10, detsPerCategory: 25 }).metrics, evaluateLvis(gt, all, { protocol: "fixed", maxDets: 10, detsPerCategory: 25 }).metrics);
+    assert.deepEqual(evaluateLvis(gt, withArea(kept), { protocol: "fixed", maxDets: 10, detsPerCategory: 25 }).metrics, evaluateLvis(gt, withArea(all), { protocol: "fixed", maxDets: 10, detsPerCategory: 25 }).metrics);
   });
 });

@@ -48,6 +48,7 @@ function evaluate(gts: Gt[], dets: Det[], options: { negative?: [number, number]
     category: Int32Array.from(dets, (d) => d.category),
     bbox: Float64Array.from(dets.flatMap((d) => d.bbox)),
     score: Float64Array.from(dets, (d) => d.score),
+    area: Float64Array.from(dets, (d) => d.bbox[2] * d.bbox[3]),
   };
   return evaluateLvis(gt, columns, options.selection ?? standard);
 }

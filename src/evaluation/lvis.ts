@@ -1,13 +1,16 @@
 /**
- * LVIS box AP: read the ground truth and the detections (streamed into typed arrays), resolve
- * their ids, and evaluate as lvis-api (standard) or MDETR's LvisEvaluatorFixedAP (fixed) does.
+ * LVIS box or mask AP: read the ground truth and the detections (streamed into typed arrays and
+ * packed RLEs), resolve their ids, and evaluate as lvis-api (standard) or the fixed-AP code does
+ * (MDETR's LvisEvaluatorFixedAP for boxes, large-vocab-devil's evaluate_ap_fixed.py for masks).
  */
 import { stopwatch } from "../core/log.js";
 import { ShardOwners } from "./shards.js";
 import { listSome } from "../core/text.js";
 import { readLvisGroundTruth, type LvisGroundTruth } from "../formats/lvis/annotations.js";
 import { readDetections, type Detections } from "../formats/lvis/detections.js";
+import { detectionAreas, readMaskDetections, type MaskDetections } from "../formats/lvis/mask-detections.js";
 import type { RunContext } from "../json/run-context.js";
+import { boxAreas, type DetectionColumns, type IouType, type LvisGroundTruthColumns } from "../metrics/lvis/columns.js";
 import { evaluateLvis, type LvisEvaluation } from "../metrics/lvis/evaluate.js";
 import type { Selection } from "../metrics/lvis/select.js";
 
@@ -16,24 +19,65 @@ export interface EvalLvisOptions extends Selection {
   /** One file, or the shards of one run, in order (their detections are concatenated). */
   predictions: string[];
   ignoreUnknownImages: boolean;
+  iouType: IouType;
 }
 
 export interface EvalLvisReport {
   evaluation: LvisEvaluation;
   groundTruth: LvisGroundTruth;
   selection: Selection;
+  iouType: IouType;
   detections: number;
+  /** segm, standard AP: detection areas come from their boxes (the first detection has a bbox). */
+  areaFromBox: boolean;
+}
+
+interface Part {
+  file: string;
+  image: Int32Array;
+  unknownImages: { count: number; examples: number[] };
 }
 
 export async function evalLvis(options: EvalLvisOptions, { log, read }: RunContext): Promise<EvalLvisReport> {
   const clock = stopwatch();
-  const groundTruth = await readLvisGroundTruth(options.annotations, read);
+  const segm = options.iouType === "segm";
+  const groundTruth = await readLvisGroundTruth(options.annotations, read, segm);
   log.debug(`${options.annotations}: ${groundTruth.imageIds.length} images, ${groundTruth.categoryIds.length} categories, ${groundTruth.annotations.area.length} annotations (${clock.lap()})`);
-  const owners = new ShardOwners<number>(options.predictions);
-  const parts: Detections[] = [];
-  for (const [f, file] of options.predictions.entries()) {
-    const part = await readDetections(file, groundTruth, options.ignoreUnknownImages, read);
+  const readPart = async (file: string) => {
+    const part = segm ? await readMaskDetections(file, groundTruth, options.ignoreUnknownImages, read) : { file, ...(await readDetections(file, groundTruth, options.ignoreUnknownImages, read)) };
     log.debug(`${file}: ${part.score.length} detections (${clock.lap()})`);
+    return part;
+  };
+  const parts = inImageOrder(await claimShards(options, groundTruth, readPart, log));
+  const columns: LvisGroundTruthColumns = {
+    imageCount: groundTruth.imageIds.length,
+    categoryCount: groundTruth.categoryIds.length,
+    frequency: groundTruth.frequency,
+    negative: groundTruth.negative,
+    notExhaustive: groundTruth.notExhaustive,
+    annotations: groundTruth.annotations,
+  };
+  let detections: DetectionColumns;
+  let areaFromBox = false;
+  if (segm) {
+    const joined = detectionAreas(parts as MaskDetections[], options.protocol);
+    areaFromBox = joined.byBox;
+    detections = { ...joined, bbox: new Float64Array(0) };
+  } else {
+    const boxes = concatDetections(parts as (Detections & Part)[]);
+    detections = { ...boxes, area: boxAreas(boxes.bbox) };
+  }
+  const evaluation = evaluateLvis(columns, detections, options, options.iouType);
+  log.debug(`evaluation (${clock.lap()})`);
+  return { evaluation, groundTruth, selection: options, iouType: options.iouType, detections: detections.score.length, areaFromBox };
+}
+
+/** Reads every shard, warns about unknown images, and checks that no image is in two shards. */
+async function claimShards<P extends Part>(options: EvalLvisOptions, groundTruth: LvisGroundTruth, readPart: (file: string) => Promise<P>, log: RunContext["log"]): Promise<P[]> {
+  const owners = new ShardOwners<number>(options.predictions);
+  const parts: P[] = [];
+  for (const [f, file] of options.predictions.entries()) {
+    const part = await readPart(file);
     const { unknownImages } = part;
     if (unknownImages.count > 0) {
       log.warn(`${file}: ${unknownImages.count} detections for images not in ${options.annotations} (${listSome(unknownImages.examples.map(String), unknownImages.count)}); skipped`);
@@ -44,25 +88,16 @@ export async function evalLvis(options: EvalLvisOptions, { log, read }: RunConte
     present.forEach((here, i) => here && owners.claim(i, f, (image) => `detections for image ${groundTruth.imageIds[image]}`));
     parts.push(part);
   }
-  // Shards are blocks of images: joined in image order (by each file's first image), they are one
-  // run's detections in its order, whatever order a shell glob gave the files in (ties decide cuts).
+  return parts;
+}
+
+/**
+ * Shards are blocks of images: joined in image order (by each file's first image), they are one
+ * run's detections in its order, whatever order a shell glob gave the files in (ties decide cuts).
+ */
+function inImageOrder<P extends Part>(parts: P[]): P[] {
   const firstImage = parts.map((d) => (d.image.length === 0 ? Infinity : d.image.reduce((m, i) => Math.min(m, i), Infinity)));
-  const ordered = parts.map((d, f) => ({ d, at: firstImage[f]! })).sort((a, b) => a.at - b.at).map((x) => x.d);
-  const detections = concatDetections(ordered);
-  const evaluation = evaluateLvis(
-    {
-      imageCount: groundTruth.imageIds.length,
-      categoryCount: groundTruth.categoryIds.length,
-      frequency: groundTruth.frequency,
-      negative: groundTruth.negative,
-      notExhaustive: groundTruth.notExhaustive,
-      annotations: groundTruth.annotations,
-    },
-    detections,
-    options,
-  );
-  log.debug(`evaluation (${clock.lap()})`);
-  return { evaluation, groundTruth, selection: options, detections: detections.score.length };
+  return parts.map((d, f) => ({ d, at: firstImage[f]! })).sort((a, b) => a.at - b.at).map((x) => x.d);
 }
 
 /** The detections of all shards, in the order given (ties in the ranking keep that order). */

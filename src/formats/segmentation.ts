@@ -77,3 +77,14 @@ export function segmentationRle(file: string, at: string, segmentation: Segmenta
   if (segmentation.h !== h || segmentation.w !== w) throw new InputError(file, `${at}.size`, `[${segmentation.h}, ${segmentation.w}] is not the image's size [${h}, ${w}] (height, width)`);
   return { h, w, counts: segmentation.counts };
 }
+
+/** An image's `height` and `width` (what polygons are rasterised at): integers >= 1. */
+export function checkImageSize(file: string, at: string, image: Record<string, unknown>, why: string): { height: number; width: number } {
+  const size = { height: 0, width: 0 };
+  for (const key of ["height", "width"] as const) {
+    const value = image[key];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new InputError(file, `${at}.${key}`, `expected the image's ${key} in pixels (an integer >= 1; ${why}), got ${describeJsonValue(value)}`);
+    size[key] = value;
+  }
+  return size;
+}

@@ -54,7 +54,7 @@ export const inferLvisCommand = defineCommand({
       return { table: "", json: { pictures: report.pictures, detections: report.detections, kept: report.kept }, protocol: inferred, settings, inputs: { tokenizer } };
     }
     // The evaluators' own caps: with the keeping defaults, the file scores as all detections would.
-    const evaluation = await evalLvis({ annotations: options.annotations, predictions: [options.out], protocol: options.ap, maxDets: 300, detsPerCategory: 10000, ignoreUnknownImages: false }, context);
-    return { table: lvisTable(evaluation), json: evaluation.evaluation.metrics, protocol: `${inferred}; ${protocolLine(evaluation.selection)}`, settings, inputs: { tokenizer } };
+    const evaluation = await evalLvis({ annotations: options.annotations, predictions: [options.out], protocol: options.ap, maxDets: 300, detsPerCategory: 10000, ignoreUnknownImages: false, iouType: "bbox" }, context);
+    return { table: lvisTable(evaluation), json: evaluation.evaluation.metrics, protocol: `${inferred}; ${protocolLine(evaluation)}`, settings, inputs: { tokenizer } };
   },
 });

@@ -64,3 +64,23 @@ export function unpackRle(packed: PackedRles, i: number): Rle {
   if ("problem" in decoded) throw new Error(`packed mask ${i}: ${decoded.problem}`);
   return { h: packed.h[i]!, w: packed.w[i]!, counts: decoded.counts };
 }
+
+/** Several stores as one, in order. */
+export function concatPacked(parts: readonly PackedRles[]): PackedRles {
+  if (parts.length === 1) return parts[0]!;
+  const n = parts.reduce((sum, p) => sum + p.h.length, 0);
+  const out: PackedRles = { h: new Uint32Array(n), w: new Uint32Array(n), start: new Float64Array(n + 1), bytes: new Uint8Array(parts.reduce((sum, p) => sum + p.bytes.length, 0)) };
+  let i = 0;
+  let byte = 0;
+  for (const p of parts) {
+    const m = p.h.length;
+    out.h.set(p.h, i);
+    out.w.set(p.w, i);
+    for (let k = 0; k < m; k++) out.start[i + k] = p.start[k]! + byte;
+    out.bytes.set(p.bytes, byte);
+    i += m;
+    byte += p.bytes.length;
+  }
+  out.start[n] = byte;
+  return out;
+}

@@ -1,12 +1,15 @@
 /**
  * LVIS v1 ground truth, streamed: images with their negative and not-exhaustive category lists,
- * categories with their frequency, and box annotations (segmentations are checked as JSON, with
- * finite numbers, but never parsed or kept: box AP does not use them). Numbers go to typed arrays; ids are resolved to indices into the sorted
+ * categories with their frequency, and annotations. For box AP segmentations are checked as JSON,
+ * with finite numbers, but never parsed or kept; for mask AP they are read into compact RLEs. Numbers go to typed arrays; ids are resolved to indices into the sorted
  * image and category ids, which is the order lvis-api evaluates in.
  */
 import { InputError } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
 import { checkCocoAnnotation, checkIdRecord, cocoUrlFileName } from "../coco.js";
+import { checkImageSize } from "../segmentation.js";
+import type { PackedRles } from "../../compat/coco-mask/packed.js";
+import { GroundTruthMasks } from "./gt-masks.js";
 import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
 import { describeJsonValue, finiteNumberProblem, integerProblem } from "../../json/validate.js";
 
@@ -32,7 +35,12 @@ export interface LvisGroundTruth {
     area: Float64Array;
     id: Float64Array;
     ignore: Uint8Array;
+    /** With masks: each annotation's mask, at its image's size. */
+    masks?: PackedRles;
   };
+  /** With masks: height and width per image index. */
+  imageHeight?: Int32Array;
+  imageWidth?: Int32Array;
 }
 
 interface RawImage {
@@ -40,6 +48,8 @@ interface RawImage {
   at: string;
   negative: number[];
   notExhaustive: number[];
+  height: number;
+  width: number;
 }
 
 /** What each image's category list holds, for the message when a file leaves one out. */
@@ -69,7 +79,9 @@ function idList(file: string, at: string, value: unknown): number[] {
   return value as number[];
 }
 
-export async function readLvisGroundTruth(file: string, settings: JsonReadSettings = {}): Promise<LvisGroundTruth> {
+/** `masks`: also read every annotation's segmentation and every image's size (mask AP). */
+export async function readLvisGroundTruth(file: string, settings: JsonReadSettings = {}, masks = false): Promise<LvisGroundTruth> {
+  const gtMasks = masks ? new GroundTruthMasks(file) : undefined;
   const images: RawImage[] = [];
   const categories: { id: number; name: string; frequency: number; at: string }[] = [];
   const image = new Growable(Float64Array);
@@ -82,9 +94,11 @@ export async function readLvisGroundTruth(file: string, settings: JsonReadSettin
   const result = await readJson(file, {
     "$.images.*": (element, key) => {
       const { at, record: value, id: imageId } = checkIdRecord(file, "images", key, element);
+      const size = masks ? checkImageSize(file, at, value, "masks are rasterised at it") : { height: 0, width: 0 };
       images.push({
         id: imageId,
         at,
+        ...size,
         negative: imageCategoryList(file, at, value, "neg_category_ids"),
         notExhaustive: imageCategoryList(file, at, value, "not_exhaustive_category_ids"),
       });
@@ -108,8 +122,9 @@ export async function readLvisGroundTruth(file: string, settings: JsonReadSettin
       id.push(annotation["id"] as number);
       // lvis-api honours an "ignore" flag when a file has one (it sets 0 where missing).
       ignore.push(annotation["ignore"] ? 1 : 0);
+      gtMasks?.add(at, annotation);
     },
-  }, settings, { skip: { annotations: "segmentation" } });
+  }, settings, masks ? {} : { skip: { annotations: "segmentation" } });
   for (const container of ["$.images", "$.categories", "$.annotations"]) expectArrayContainer(file, container, result.containers.get(container));
 
   const imageIds = Float64Array.from(images, (i) => i.id).sort();
@@ -142,9 +157,12 @@ export async function readLvisGroundTruth(file: string, settings: JsonReadSettin
       if (i === undefined) throw new InputError(file, `annotations[${a}].${field}`, `no ${what} with id ${v}`);
       return i;
     });
+  const annotationImage = resolve(image.view(), imageIndex, "image_id", "image");
+  const sizes = masks ? imageSizes(images, imageIndex) : undefined;
   return {
     imageIds,
     imageIndex,
+    ...(sizes && { imageHeight: sizes.height, imageWidth: sizes.width }),
     categoryIds: Float64Array.from(sortedCategories, (c) => c.id),
     categoryIndex,
     categoryNames: sortedCategories.map((c) => c.name),
@@ -152,14 +170,26 @@ export async function readLvisGroundTruth(file: string, settings: JsonReadSettin
     negative: pairs("negative", "neg_category_ids"),
     notExhaustive: pairs("notExhaustive", "not_exhaustive_category_ids"),
     annotations: {
-      image: resolve(image.view(), imageIndex, "image_id", "image"),
+      image: annotationImage,
       category: resolve(category.view(), categoryIndex, "category_id", "category"),
       bbox: bbox.view().slice(),
       area: area.view().slice(),
       id: id.view().slice(),
       ignore: Uint8Array.from(ignore.view()),
+      ...(sizes && gtMasks && { masks: gtMasks.build(annotationImage, sizes.height, sizes.width) }),
     },
   };
+}
+
+function imageSizes(images: readonly RawImage[], imageIndex: ReadonlyMap<number, number>): { height: Int32Array; width: Int32Array } {
+  const height = new Int32Array(images.length);
+  const width = new Int32Array(images.length);
+  for (const img of images) {
+    const i = imageIndex.get(img.id)!;
+    height[i] = img.height;
+    width[i] = img.width;
+  }
+  return { height, width };
 }
 
 /** An LVIS image as a model run needs it: where its picture is. */

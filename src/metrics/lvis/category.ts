@@ -1,6 +1,7 @@
 /** One category through LVISEval: every image's matching, for each area range, then accumulation. */
 import { precisionRecall, type CategoryAreaCurve } from "./accumulate.js";
-import { AREA_RANGES, boxIous, evaluateImageCategory } from "./match.js";
+import { AREA_RANGES, evaluateImageCategory } from "./match.js";
+import type { Overlaps } from "./overlaps.js";
 import type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
 
 export interface CategoryCurves {
@@ -16,6 +17,7 @@ export function accumulateCategory(
   dets: DetectionColumns,
   gtRows: ReadonlyMap<number, number[]>,
   detRows: ReadonlyMap<number, number[]>,
+  overlaps: Overlaps,
 ): CategoryCurves {
   const images = [...new Set([...gtRows.keys(), ...detRows.keys()])].sort((x, y) => x - y);
   const areas = AREA_RANGES.map(() => ({ scores: [] as number[], truePositive: [] as number[], falsePositive: [] as number[], numGt: 0 }));
@@ -28,11 +30,11 @@ export function accumulateCategory(
     const input = {
       dets: ranked,
       gts,
-      ious: boxIous(ranked, dets.bbox, gts, gt.annotations.bbox),
+      ious: overlaps(ranked, gts),
       gtArea: gt.annotations.area,
       gtIgnore: gt.annotations.ignore,
       gtId: gt.annotations.id,
-      detBoxes: dets.bbox,
+      detArea: dets.area,
       notExhaustive: gt.notExhaustive.has(image * gt.categoryCount + category),
     };
     AREA_RANGES.forEach((range, a) => {

@@ -1,14 +1,15 @@
 /**
- * LVIS box AP as lvis-api's LVISEval (iou_type="bbox") computes it, standard or fixed (MDETR's
- * LvisEvaluatorFixedAP): select the detections, match them per (category, image) and area range,
+ * LVIS box or mask AP as lvis-api's LVISEval (iou_type "bbox" / "segm") computes it, standard or
+ * fixed (MDETR's LvisEvaluatorFixedAP; for masks large-vocab-devil's evaluate_ap_fixed.py): select the detections, match them per (category, image) and area range,
  * accumulate per (category, area range), then average as LVISEval.summarize does. Pure: typed
  * arrays in, named numbers out.
  */
 import { accumulateCategory, type CategoryCurves } from "./category.js";
-import type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
+import type { DetectionColumns, IouType, LvisGroundTruthColumns } from "./columns.js";
+import { overlapsFor } from "./overlaps.js";
 import { groupBy, selectDetections, type Selection } from "./select.js";
 
-export type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
+export type { DetectionColumns, IouType, LvisGroundTruthColumns } from "./columns.js";
 import { AREA_LABELS, IOU_THRESHOLDS, RECALL_THRESHOLDS } from "./match.js";
 
 export interface LvisEvaluation {
@@ -36,7 +37,7 @@ function meanOfDefined(...parts: readonly Float64Array[]): number {
   return count ? sum / count : -1;
 }
 
-export function evaluateLvis(gt: LvisGroundTruthColumns, dets: DetectionColumns, selection: Selection): LvisEvaluation {
+export function evaluateLvis(gt: LvisGroundTruthColumns, dets: DetectionColumns, selection: Selection, iouType: IouType = "bbox"): LvisEvaluation {
   const { imageCount, categoryCount } = gt;
   const a = gt.annotations;
   // get_ann_ids keeps annotations with 0 < area < inf; those make a category positive for an image.
@@ -52,9 +53,10 @@ export function evaluateLvis(gt: LvisGroundTruthColumns, dets: DetectionColumns,
   const gtByCategory = groupRows(gtIndices, a.category, a.image, categoryCount);
   const detByCategory = groupRows(selected, dets.category, dets.image, categoryCount);
 
+  const overlaps = overlapsFor(iouType, gt, dets);
   const curves: CategoryCurves[] = [];
   for (let c = 0; c < categoryCount; c++) {
-    curves.push(accumulateCategory(c, gt, dets, gtByCategory.rows(c), detByCategory.rows(c)));
+    curves.push(accumulateCategory(c, gt, dets, gtByCategory.rows(c), detByCategory.rows(c), overlaps));
   }
   return summarize(gt, curves, selection);
 }

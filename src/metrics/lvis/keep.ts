@@ -12,7 +12,7 @@
  * categories x K), not O(D).
  */
 import { Growable } from "../../core/growable.js";
-import type { DetectionColumns } from "./columns.js";
+import type { BoxDetections } from "./columns.js";
 
 export interface KeepCaps {
   /** Per image: the top M (standard AP's max_dets). */
@@ -216,7 +216,7 @@ export class LvisKeeper {
   }
 
   /** The union of both cuts, each detection once, in D's order. */
-  result(): DetectionColumns {
+  result(): BoxDetections {
     const heaps = this.heaps;
     const categories = heaps.size.length;
     // Each category's kept slots in D's order: sort (order, slot) packed in one double.

@@ -44,7 +44,8 @@ export interface ImageCategoryInput {
   gtArea: Float64Array;
   gtIgnore: Uint8Array;
   gtId: Float64Array;
-  detBoxes: Float64Array;
+  /** lvis-api's `area` of each detection (DetectionColumns.area). */
+  detArea: Float64Array;
   /** The category is in the image's not_exhaustive_category_ids. */
   notExhaustive: boolean;
 }
@@ -68,7 +69,7 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
   const truePositive = new Uint16Array(dets.length);
   const falsePositive = new Uint16Array(dets.length);
   const detOutside = dets.map((d) => {
-    const area = input.detBoxes[4 * d + 2]! * input.detBoxes[4 * d + 3]!;
+    const area = input.detArea[d]!;
     return area < low || area > high || input.notExhaustive;
   });
   const columns = gts.length;

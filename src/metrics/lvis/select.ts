@@ -3,7 +3,7 @@
  * 1. the cap: standard AP keeps each image's 300 best (LVISResults.limit_dets_per_image); fixed AP
  *    keeps each category's 10,000 best over the whole set (MDETR's LvisEvaluatorFixedAP). Both
  *    sort stably by score, so equal scores keep file order, and both come before step 2;
- * 2. the filters of LVISEval._prepare: get_ann_ids keeps only boxes with 0 < w * h < inf, and a
+ * 2. the filters of LVISEval._prepare: get_ann_ids keeps only detections with 0 < area < inf, and a
  *    detection counts only for a category that the image has in its ground truth or in its
  *    neg_category_ids.
  */
@@ -60,7 +60,7 @@ export function selectDetections(
   const selected = new Growable(Int32Array, 1 << 16);
   for (let d = 0; d < n; d++) {
     if (!keep[d]) continue;
-    const area = dets.bbox[4 * d + 2]! * dets.bbox[4 * d + 3]!;
+    const area = dets.area[d]!;
     if (!(area > 0 && area < Infinity)) continue;
     if (!isPositiveOrNegative(dets.image[d]!, dets.category[d]!)) continue;
     selected.push(d);

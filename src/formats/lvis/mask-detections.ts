@@ -1,0 +1,145 @@
+/**
+ * A COCO results list of mask detections `[{image_id, category_id, segmentation, score, bbox?}]`
+ * for LVIS mask AP, streamed: ids resolved against the ground truth, each mask kept as its
+ * compressed counts string (polygons and uncompressed RLE are rasterised at the image's size, as
+ * lvis-api's ann_to_rle would), with both candidate areas, since which one lvis-api uses is only
+ * known once the first detection of the whole run is (`detectionAreas`).
+ */
+import { InputError, childPath } from "../../core/errors.js";
+import { Growable } from "../../core/growable.js";
+import { PackedRlesBuilder, concatPacked, type PackedRles } from "../../compat/coco-mask/packed.js";
+import { rleFromBox } from "../../compat/coco-mask/polygon.js";
+import { rleArea } from "../../compat/coco-mask/rle.js";
+import { readJson, type JsonReadSettings } from "../../json/reader.js";
+import { cocoBoxProblem, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
+import { checkSegmentation, segmentationRle } from "../segmentation.js";
+import type { LvisGroundTruth } from "./annotations.js";
+
+export interface MaskDetections {
+  file: string;
+  image: Int32Array;
+  category: Int32Array;
+  score: Float64Array;
+  /** bbox w * h, NaN for a detection without `bbox`. */
+  boxArea: Float64Array;
+  /** The mask's pixel count, NaN for a detection without `segmentation`. */
+  maskArea: Float64Array;
+  /** Each detection's mask; one without `segmentation` has its box as a polygon (LVISResults). */
+  masks: PackedRles;
+  /** Index (in this file's list) of each kept detection, for messages. */
+  listIndex: Float64Array;
+  unknownImages: { count: number; examples: number[] };
+}
+
+const LIST_EXPECTED = "expected a list of detections [{image_id, category_id, segmentation, score}, ...]";
+
+type GroundTruthIndex = Pick<LvisGroundTruth, "imageIndex" | "categoryIndex" | "imageHeight" | "imageWidth">;
+
+export async function readMaskDetections(file: string, gt: GroundTruthIndex, ignoreUnknownImages: boolean, settings: JsonReadSettings = {}): Promise<MaskDetections> {
+  const { imageHeight, imageWidth } = gt;
+  if (!imageHeight || !imageWidth) throw new Error("mask detections need the ground truth's image sizes");
+  const image = new Growable(Int32Array, 1 << 16);
+  const category = new Growable(Int32Array, 1 << 16);
+  const score = new Growable(Float64Array, 1 << 16);
+  const boxArea = new Growable(Float64Array, 1 << 16);
+  const maskArea = new Growable(Float64Array, 1 << 16);
+  const listIndex = new Growable(Float64Array, 1 << 16);
+  const masks = new PackedRlesBuilder();
+  const unknownImages = { count: 0, examples: [] as number[] };
+  const result = await readJson(file, {
+    "$.*": (value, key) => {
+      if (typeof key === "string") throw new InputError(file, undefined, LIST_EXPECTED);
+      const at = childPath("", key);
+      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
+      for (const field of ["image_id", "category_id", "score"] as const) {
+        const problem = field === "score" ? finiteNumberProblem(value[field]) : integerProblem(value[field]);
+        if (problem) throw new InputError(file, `${at}.${field}`, problem);
+      }
+      const box = value["bbox"];
+      if (box !== undefined) {
+        const problem = cocoBoxProblem(box);
+        if (problem) throw new InputError(file, `${at}.bbox`, problem);
+      }
+      const segmentationValue = value["segmentation"];
+      if (segmentationValue === undefined && box === undefined) throw new InputError(file, at, "expected a segmentation (or at least a bbox)");
+      const imageId = value["image_id"] as number;
+      const i = gt.imageIndex.get(imageId);
+      if (i === undefined) {
+        if (!ignoreUnknownImages) throw new InputError(file, `${at}.image_id`, `no image with id ${imageId} in the ground truth (--ignore-unknown-images skips such detections)`);
+        unknownImages.count++;
+        if (unknownImages.examples.length < 5) unknownImages.examples.push(imageId);
+        return;
+      }
+      const c = gt.categoryIndex.get(value["category_id"] as number);
+      if (c === undefined) throw new InputError(file, `${at}.category_id`, `no category with id ${value["category_id"]} in the ground truth`);
+      const h = imageHeight[i]!, w = imageWidth[i]!;
+      const b = box as number[] | undefined;
+      if (segmentationValue === undefined) {
+        // LVISResults: a box detection without segmentation becomes the polygon of its box.
+        masks.push(rleFromBox(b!, h, w));
+        maskArea.push(NaN);
+      } else {
+        const segmentation = checkSegmentation(file, `${at}.segmentation`, segmentationValue);
+        // An RLE of another size would never match (lvis-api's iou gives -1): refused here.
+        const rle = segmentationRle(file, `${at}.segmentation`, segmentation, h, w);
+        if (segmentation.kind === "compressed") masks.pushString(h, w, segmentation.text);
+        else masks.push(rle);
+        maskArea.push(rleArea(rle));
+      }
+      image.push(i);
+      category.push(c);
+      score.push(value["score"] as number);
+      boxArea.push(b ? b[2]! * b[3]! : NaN);
+      listIndex.push(key);
+    },
+  }, settings);
+  if (result.containers.get("$") !== "array") throw new InputError(file, undefined, LIST_EXPECTED);
+  return {
+    file,
+    image: image.view(),
+    category: category.view(),
+    score: score.view(),
+    boxArea: boxArea.view(),
+    maskArea: maskArea.view(),
+    masks: masks.build(),
+    listIndex: listIndex.view(),
+    unknownImages,
+  };
+}
+
+/**
+ * The detections of a run (its shards in order) with the area lvis-api gives each:
+ * - standard AP (LVISResults): if the first detection has a `bbox`, every detection's area is its
+ *   box's w * h (each must have one); otherwise its mask's pixel count (each must have a mask);
+ * - fixed AP (large-vocab-devil's evaluate_ap_fixed.py --type segm drops every `bbox` first, see
+ *   its commit 96d7bdc): always the mask's pixel count.
+ */
+export function detectionAreas(parts: readonly MaskDetections[], protocol: "standard" | "fixed"): { image: Int32Array; category: Int32Array; score: Float64Array; area: Float64Array; masks: PackedRles; byBox: boolean } {
+  const first = parts.find((p) => p.score.length > 0);
+  const byBox = protocol === "standard" && first !== undefined && !Number.isNaN(first.boxArea[0]);
+  for (const part of parts) {
+    const areas = byBox ? part.boxArea : part.maskArea;
+    const d = areas.findIndex((v) => Number.isNaN(v));
+    if (d < 0) continue;
+    const at = `[${part.listIndex[d]}]`;
+    if (byBox) throw new InputError(part.file, `${at}.bbox`, `missing: the first detection (${first!.file} ${`[${first!.listIndex[0]}]`}) has a bbox, so lvis-api takes every detection's area from its bbox`);
+    throw new InputError(part.file, `${at}.segmentation`, protocol === "fixed" ? "missing (fixed mask AP needs every detection's mask)" : "missing: the first detection has no bbox, so lvis-api takes every detection's area from its mask");
+  }
+  const join = <T extends Int32Array | Float64Array>(make: new (n: number) => T, pick: (d: MaskDetections) => T): T => {
+    const out = new make(parts.reduce((n, d) => n + pick(d).length, 0));
+    let at = 0;
+    for (const d of parts) {
+      out.set(pick(d) as never, at);
+      at += pick(d).length;
+    }
+    return out;
+  };
+  return {
+    image: join(Int32Array, (d) => d.image),
+    category: join(Int32Array, (d) => d.category),
+    score: join(Float64Array, (d) => d.score),
+    area: join(Float64Array, (d) => (byBox ? d.boxArea : d.maskArea)),
+    masks: concatPacked(parts.map((d) => d.masks)),
+    byBox,
+  };
+}
