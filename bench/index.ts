@@ -4,6 +4,7 @@ import { benchFlickr30k } from "./flickr30k.js";
 import { benchInfer } from "./infer.js";
 import { benchInferFlickr30k, benchInferLvis, benchInferRefcoco } from "./infer-bench.js";
 import { benchLvis } from "./lvis.js";
+import { benchLvisSegm } from "./lvis-segm.js";
 import { benchMerge } from "./merge.js";
 import { benchRefcoco } from "./refcoco.js";
 
@@ -15,6 +16,7 @@ const benches: Record<string, (argv: string[]) => Promise<void>> = {
   "infer-refcoco": benchInferRefcoco,
   "infer-flickr30k": benchInferFlickr30k,
   lvis: benchLvis,
+  "lvis-segm": benchLvisSegm,
   merge: benchMerge,
   refcoco: benchRefcoco,
 };
