@@ -138,3 +138,24 @@ describe("RLE codec = pycocotools", () => {
     assert.match((rleFromString("0 1") as { problem: string }).problem, /character 1/);
   });
 });
+
+describe("scanCountsString = rleFrString + rleArea + rleToBbox", () => {
+  it("on every RLE of the fixtures", async () => {
+    const { scanCountsString } = await import("../src/compat/coco-mask/rle-string.js");
+    const rles: JsonRle[] = [
+      ...codecCases<{ rle: JsonRle }>("decode").map((c) => c.rle),
+      ...codecCases<{ rle: JsonRle }>("encode").map((c) => c.rle),
+      ...codecCases<{ parts: JsonRle[]; merged: JsonRle }>("poly").flatMap((c) => [...c.parts, c.merged]),
+      ...codecCases<{ rles: JsonRle[] }>("merge").flatMap((c) => c.rles),
+      ...codecCases<{ counts: number[]; size: [number, number]; string: string }>("string").map((c) => ({ size: c.size, counts: c.string })),
+    ];
+    assert.ok(rles.length > 300);
+    for (const json of rles) {
+      const rle = fromJson(json);
+      const scan = scanCountsString(json.counts, rle.h, rle.w);
+      assert.ok("box" in scan, json.counts);
+      assert.deepEqual({ runs: scan.runs, area: scan.area, box: scan.box }, { runs: rle.counts.length, area: rleArea(rle), box: bbox(rle) }, json.counts);
+      assert.equal(scan.pixels, rle.counts.reduce((a, b) => a + b, 0));
+    }
+  });
+});

@@ -9,13 +9,14 @@
 import { InputError } from "../core/errors.js";
 import { rleFromPolygon } from "../compat/coco-mask/polygon.js";
 import { mergeRles, type Rle } from "../compat/coco-mask/rle.js";
-import { rleFromString } from "../compat/coco-mask/rle-string.js";
+import { rleFromString, scanCountsString } from "../compat/coco-mask/rle-string.js";
 import { describeJsonValue, isRecord } from "../json/validate.js";
 
 export type Segmentation =
   | { kind: "polygons"; parts: readonly (readonly number[])[] }
   | { kind: "uncompressed"; h: number; w: number; counts: Uint32Array }
-  | { kind: "compressed"; h: number; w: number; counts: Uint32Array; text: string };
+  /** Checked in one pass (`scanCountsString`); its counts are decoded only when asked for. */
+  | { kind: "compressed"; h: number; w: number; text: string; area: number; box: [number, number, number, number] };
 
 const FORMS = "expected polygons [[x1, y1, x2, y2, ...], ...] or an RLE {size: [h, w], counts}";
 
@@ -26,10 +27,10 @@ export function checkSegmentation(file: string, at: string, value: unknown): Seg
   const [h, w] = checkSize(file, `${at}.size`, value["size"]);
   const counts = value["counts"];
   if (typeof counts === "string") {
-    const decoded = rleFromString(counts);
-    if ("problem" in decoded) throw new InputError(file, `${at}.counts`, decoded.problem);
-    checkSum(file, `${at}.counts`, decoded.counts, h, w);
-    return { kind: "compressed", h, w, counts: decoded.counts, text: counts };
+    const scan = scanCountsString(counts, h, w);
+    if ("problem" in scan) throw new InputError(file, `${at}.counts`, scan.problem);
+    if (scan.pixels !== h * w) throw new InputError(file, `${at}.counts`, sumProblem(scan.pixels, h, w));
+    return { kind: "compressed", h, w, text: counts, area: scan.area, box: scan.box };
   }
   if (!Array.isArray(counts)) throw new InputError(file, `${at}.counts`, `expected a list of run lengths or a compressed RLE string, got ${describeJsonValue(counts)}`);
   const runs = new Uint32Array(counts.length);
@@ -65,7 +66,16 @@ function checkSize(file: string, at: string, value: unknown): [number, number] {
 function checkSum(file: string, at: string, counts: Uint32Array, h: number, w: number): void {
   let sum = 0;
   for (const c of counts) sum += c;
-  if (sum !== h * w) throw new InputError(file, at, `the runs add up to ${sum} pixels, but size ${h} x ${w} has ${h * w}`);
+  if (sum !== h * w) throw new InputError(file, at, sumProblem(sum, h, w));
+}
+
+function sumProblem(sum: number, h: number, w: number): string {
+  return `the runs add up to ${sum} pixels, but size ${h} x ${w} has ${h * w}`;
+}
+
+/** A compressed RLE's size against its image's (h x w). */
+export function checkRleSize(file: string, at: string, segmentation: { h: number; w: number }, h: number, w: number): void {
+  if (segmentation.h !== h || segmentation.w !== w) throw new InputError(file, `${at}.size`, `[${segmentation.h}, ${segmentation.w}] is not the image's size [${h}, ${w}] (height, width)`);
 }
 
 /**
@@ -74,8 +84,11 @@ function checkSum(file: string, at: string, counts: Uint32Array, h: number, w: n
  */
 export function segmentationRle(file: string, at: string, segmentation: Segmentation, h: number, w: number): Rle {
   if (segmentation.kind === "polygons") return mergeRles(segmentation.parts.map((part) => rleFromPolygon(part, h, w)), false);
-  if (segmentation.h !== h || segmentation.w !== w) throw new InputError(file, `${at}.size`, `[${segmentation.h}, ${segmentation.w}] is not the image's size [${h}, ${w}] (height, width)`);
-  return { h, w, counts: segmentation.counts };
+  checkRleSize(file, at, segmentation, h, w);
+  if (segmentation.kind === "uncompressed") return { h, w, counts: segmentation.counts };
+  const decoded = rleFromString(segmentation.text);
+  if ("problem" in decoded) throw new InputError(file, `${at}.counts`, decoded.problem);
+  return { h, w, counts: decoded.counts };
 }
 
 /** An image's `height` and `width` (what polygons are rasterised at): integers >= 1. */

@@ -4,7 +4,7 @@
  * result file holds hundreds of masks per image; they are decoded one (category, image) at a time.
  */
 import { Growable } from "../../core/growable.js";
-import type { Rle } from "./rle.js";
+import { rleToBbox, type Rle } from "./rle.js";
 import { decodeCountsBytes, writeCountsString } from "./rle-string.js";
 
 export interface PackedRles {
@@ -13,6 +13,8 @@ export interface PackedRles {
   /** Mask i is bytes[start[i] .. start[i + 1]); an empty range is "no mask". */
   start: Float64Array;
   bytes: Uint8Array;
+  /** rleToBbox of mask i at box[4i .. 4i + 4): IoU checks boxes before decoding anything. */
+  box: Float64Array;
 }
 
 export class PackedRlesBuilder {
@@ -20,37 +22,39 @@ export class PackedRlesBuilder {
   private readonly w = new Growable(Uint32Array, 1 << 12);
   private readonly start = new Growable(Float64Array, 1 << 12);
   private readonly bytes = new Growable(Uint8Array, 1 << 20);
+  private readonly box = new Growable(Float64Array, 1 << 14);
 
   get length(): number {
     return this.h.length;
   }
 
   push(rle: Rle): void {
-    this.open(rle.h, rle.w);
+    this.open(rle.h, rle.w, rleToBbox(rle));
     writeCountsString(rle.counts, (c) => this.bytes.push(c));
   }
 
-  /** A counts string already checked to decode (characters 48..111, whole counts). */
-  pushString(h: number, w: number, text: string): void {
-    this.open(h, w);
-    for (let i = 0; i < text.length; i++) this.bytes.push(text.charCodeAt(i));
+  /** A counts string already checked to decode (characters 48..111, whole counts), and its rleToBbox. */
+  pushString(h: number, w: number, text: string, box: ArrayLike<number>): void {
+    this.open(h, w, box);
+    this.bytes.pushLatin1(text);
   }
 
   pushAbsent(): void {
-    this.open(0, 0);
+    this.open(0, 0, [0, 0, 0, 0]);
   }
 
-  private open(h: number, w: number): void {
+  private open(h: number, w: number, box: ArrayLike<number>): void {
     this.h.push(h);
     this.w.push(w);
     this.start.push(this.bytes.length);
+    for (let k = 0; k < 4; k++) this.box.push(box[k]!);
   }
 
   build(): PackedRles {
     const start = new Float64Array(this.start.length + 1);
     start.set(this.start.view());
     start[this.start.length] = this.bytes.length;
-    return { h: this.h.view(), w: this.w.view(), start, bytes: this.bytes.view() };
+    return { h: this.h.view(), w: this.w.view(), start, bytes: this.bytes.view(), box: this.box.view() };
   }
 }
 
@@ -69,7 +73,7 @@ export function unpackRle(packed: PackedRles, i: number): Rle {
 export function concatPacked(parts: readonly PackedRles[]): PackedRles {
   if (parts.length === 1) return parts[0]!;
   const n = parts.reduce((sum, p) => sum + p.h.length, 0);
-  const out: PackedRles = { h: new Uint32Array(n), w: new Uint32Array(n), start: new Float64Array(n + 1), bytes: new Uint8Array(parts.reduce((sum, p) => sum + p.bytes.length, 0)) };
+  const out: PackedRles = { h: new Uint32Array(n), w: new Uint32Array(n), start: new Float64Array(n + 1), bytes: new Uint8Array(parts.reduce((sum, p) => sum + p.bytes.length, 0)), box: new Float64Array(4 * n) };
   let i = 0;
   let byte = 0;
   for (const p of parts) {
@@ -78,6 +82,7 @@ export function concatPacked(parts: readonly PackedRles[]): PackedRles {
     out.w.set(p.w, i);
     for (let k = 0; k < m; k++) out.start[i + k] = p.start[k]! + byte;
     out.bytes.set(p.bytes, byte);
+    out.box.set(p.box, 4 * i);
     i += m;
     byte += p.bytes.length;
   }

@@ -6,8 +6,6 @@
  * (exact up to 2^53) where C uses `long`, and stored modulo 2^32 as C's `(uint)` cast does.
  */
 
-const TWO_POW_32 = 2 ** 32;
-
 /** `rleToString`. */
 export function rleToString(counts: ArrayLike<number>): string {
   const chars: number[] = [];
@@ -60,22 +58,110 @@ export function decodeCountsBytes(bytes: Uint8Array, start: number, end: number,
   let p = start;
   while (p < end) {
     let x = 0;
-    let k = 0;
-    let more = true;
     let scale = 1;
-    while (more) {
+    let c = 0x20;
+    while (c & 0x20) {
       if (p >= end) return { problem: "the string ends inside a count (its last character has the continuation bit 0x20)" };
-      const c = bytes[p]! - 48;
+      c = bytes[p++]! - 48;
       x += (c & 0x1f) * scale;
-      more = (c & 0x20) !== 0;
-      p++;
-      k++;
       scale *= 32;
-      // Sign extension: x |= -1 << 5k for the x < 2^(5k) built so far.
-      if (!more && c & 0x10) x -= scale;
     }
+    // Sign extension: x |= -1 << 5k for the x < 2^(5k) built so far.
+    if (c & 0x10) x -= scale;
     if (m > 2) x += cnts[m - 2]!;
-    cnts[m++] = ((x % TWO_POW_32) + TWO_POW_32) % TWO_POW_32;
+    // C's (uint) cast of the long: ToUint32, exact for any integer-valued double.
+    cnts[m++] = x >>> 0;
   }
   return { counts: cnts.subarray(0, m) };
+}
+
+/** What `scanCountsString` learns of a mask in one pass: its area and `rleToBbox` box. */
+export interface CountsScan {
+  /** Number of counts. */
+  runs: number;
+  /** Sum of the counts (must be h * w). */
+  pixels: number;
+  area: number;
+  /** [x, y, w, h] as rleToBbox gives it. */
+  box: [number, number, number, number];
+}
+
+/**
+ * rleFrString, rleArea and rleToBbox in one pass over the string, without storing the counts:
+ * result files hold hundreds of thousands of masks, and reading one needs only its area, its box
+ * and whether it is whole. The box follows rleToBbox count for count (`uint` arithmetic, a trailing
+ * 0-run ignored), so it equals `rleToBbox(rleFromString(text))`.
+ */
+export function scanCountsString(text: string, h: number, w: number): CountsScan | { problem: string } {
+  const n = text.length;
+  let p = 0;
+  let m = 0;
+  // The two counts before the current one (delta coding from the fourth on).
+  let before2 = 0, before1 = 0;
+  let pixels = 0, area = 0;
+  // rleToBbox's state. Count j is folded in when count j + 1 arrives (or at the end when j is odd),
+  // since rleToBbox skips the last count of an odd number of counts.
+  let cc = 0, xs = w, ys = h, xe = 0, ye = 0, xp = 0;
+  let pending = 0;
+  const inverseH = 1 / h;
+  while (p < n) {
+    let x = 0;
+    let scale = 1;
+    let c = 0x20;
+    while (c & 0x20) {
+      if (p >= n) return { problem: "the string ends inside a count (its last character has the continuation bit 0x20)" };
+      const code = text.charCodeAt(p++);
+      if (code < 48 || code > 111) return { problem: `character ${p - 1} (${JSON.stringify(text[p - 1])}) is not in the RLE alphabet '0'..'o'` };
+      c = code - 48;
+      x += (c & 0x1f) * scale;
+      scale *= 32;
+    }
+    // Sign extension of the last group; then (uint) of the long, which ToUint32 (>>> 0) is.
+    if (c & 0x10) x -= scale;
+    if (m > 2) x += before2;
+    const count = x >>> 0;
+    if (m > 0) {
+      // rleToBbox's step for count j = m - 1.
+      const j = m - 1;
+      cc = (cc + pending) >>> 0;
+      const t = (cc - (j & 1)) >>> 0;
+      // col = floor(t / h), y = t % h, without a division per count.
+      let col = Math.floor(t * inverseH);
+      if (col * h > t) col--;
+      else if ((col + 1) * h <= t) col++;
+      const y = t - col * h;
+      if ((j & 1) === 0) xp = col;
+      else if (xp < col) {
+        ys = 0;
+        ye = h - 1;
+      }
+      if (col < xs) xs = col;
+      if (col > xe) xe = col;
+      if (y < ys) ys = y;
+      if (y > ye) ye = y;
+    }
+    pending = count;
+    pixels += count;
+    if (m & 1) area += count;
+    before2 = before1;
+    before1 = count;
+    m++;
+  }
+  if (m > 0 && ((m - 1) & 1) === 1) {
+    cc = (cc + pending) >>> 0;
+    const t = (cc - 1) >>> 0;
+    const y = t % h;
+    const col = (t - y) / h;
+    if (xp < col) {
+      ys = 0;
+      ye = h - 1;
+    }
+    if (col < xs) xs = col;
+    if (col > xe) xe = col;
+    if (y < ys) ys = y;
+    if (y > ye) ye = y;
+  }
+  const even = m - (m % 2);
+  const box: [number, number, number, number] = even === 0 ? [0, 0, 0, 0] : [xs, ys, (xe - xs + 1) >>> 0, (ye - ys + 1) >>> 0];
+  return { runs: m, pixels, area: area >>> 0, box };
 }

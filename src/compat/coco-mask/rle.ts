@@ -192,6 +192,25 @@ export function boxIous(dt: Float64Array, gt: Float64Array, iscrowd?: ArrayLike<
   return out;
 }
 
+/** bbIou of box `d` of `dt` and box `g` of `gt` (packed [x, y, w, h]), no crowd. */
+export function boxIou(dt: Float64Array, d: number, gt: Float64Array, g: number): number {
+  const dx = dt[4 * d]!, dy = dt[4 * d + 1]!, dw = dt[4 * d + 2]!, dh = dt[4 * d + 3]!;
+  const gx = gt[4 * g]!, gy = gt[4 * g + 1]!, gw = gt[4 * g + 2]!, gh = gt[4 * g + 3]!;
+  const iw = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
+  if (iw <= 0) return 0;
+  const ih = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
+  if (ih <= 0) return 0;
+  const i = iw * ih;
+  return i / (dw * dh + gw * gh - i);
+}
+
+/** rleIou's value for a pair whose boxes overlap, no crowd: -1 for other sizes, 0 without intersection, else I / U. */
+export function maskIou(dt: Rle, gt: Rle): number {
+  if (dt.h !== gt.h || dt.w !== gt.w) return -1;
+  const { intersection, union } = intersectionAndUnion(dt, gt);
+  return intersection === 0 ? 0 : intersection / union;
+}
+
 /**
  * `rleIou` (pycocotools `iou`): rows are detections, columns ground truth. Only pairs whose boxes
  * overlap (box IoU > 0) get a mask IoU; masks of different sizes there give -1; no intersection

@@ -12,7 +12,7 @@ import { rleFromBox } from "../../compat/coco-mask/polygon.js";
 import { rleArea } from "../../compat/coco-mask/rle.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import { cocoBoxProblem, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
-import { checkSegmentation, segmentationRle } from "../segmentation.js";
+import { checkRleSize, checkSegmentation, segmentationRle } from "../segmentation.js";
 import type { LvisGroundTruth } from "./annotations.js";
 
 export interface MaskDetections {
@@ -81,10 +81,15 @@ export async function readMaskDetections(file: string, gt: GroundTruthIndex, ign
       } else {
         const segmentation = checkSegmentation(file, `${at}.segmentation`, segmentationValue);
         // An RLE of another size would never match (lvis-api's iou gives -1): refused here.
-        const rle = segmentationRle(file, `${at}.segmentation`, segmentation, h, w);
-        if (segmentation.kind === "compressed") masks.pushString(h, w, segmentation.text);
-        else masks.push(rle);
-        maskArea.push(rleArea(rle));
+        if (segmentation.kind === "compressed") {
+          checkRleSize(file, `${at}.segmentation`, segmentation, h, w);
+          masks.pushString(h, w, segmentation.text, segmentation.box);
+          maskArea.push(segmentation.area);
+        } else {
+          const rle = segmentationRle(file, `${at}.segmentation`, segmentation, h, w);
+          masks.push(rle);
+          maskArea.push(rleArea(rle));
+        }
       }
       image.push(i);
       category.push(c);
