@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { goldenCases, goldenSuite, runCli, tempDir } from "./helpers.js";
+import { goldenCases, goldenSuite, numericDifferences, runCli, tempDir } from "./helpers.js";
 
 describe("eval lvis --iou-type segm matches lvis-api and large-vocab-devil", () => {
   goldenSuite("masks/lvis-segm");
@@ -89,5 +89,23 @@ describe("eval lvis --iou-type segm: inputs", () => {
     assert.ok((await small(["--ap", "fixed"], dets)) < 0.6, "fixed: mask areas, the false positive counts");
     const withoutBoxes = dets.map(({ bbox: _bbox, ...d }) => d);
     assert.ok((await small([], withoutBoxes)) < 0.6, "no bbox on the first detection: mask areas");
+  });
+});
+
+describe("eval lvis --threads", () => {
+  it("gives the same numbers on 1, 2 and 3 threads, in both IoU types", async () => {
+    for (const [tool, name] of [["masks/lvis-segm", "synth_mask_area"], ["masks/lvis-segm", "synth_fixed"], ["lvis", "synth_standard"]] as const) {
+      const golden = goldenCases(tool).find((c) => c.name === name)!;
+      const outputs: unknown[] = [];
+      for (const threads of ["1", "2", "3"]) {
+        const run = await runCli([...golden.argv.map((a) => (a === "{out}" ? "-" : a)), "--threads", threads], { cwd: golden.dir });
+        assert.equal(run.code, 0, run.stderr);
+        const { meta: _meta, ...metrics } = JSON.parse(run.stdout) as Record<string, unknown>;
+        assert.deepEqual(numericDifferences(golden.expected, metrics), []);
+        outputs.push(metrics);
+      }
+      assert.deepEqual(outputs[1], outputs[0]);
+      assert.deepEqual(outputs[2], outputs[0]);
+    }
   });
 });

@@ -66,3 +66,8 @@ export function parseShard(option: string, text: string): { index: number; count
   }
   return { index, count };
 }
+
+/** `--threads`: "auto" or a whole number from 1 to 64. */
+export function parseThreads(option: string, text: string): number | "auto" {
+  return text === "auto" ? "auto" : parseWholeNumber(option, text, 1, 64);
+}

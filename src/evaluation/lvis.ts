@@ -11,7 +11,8 @@ import { readDetections, type Detections } from "../formats/lvis/detections.js";
 import { detectionAreas, readMaskDetections, type MaskDetections } from "../formats/lvis/mask-detections.js";
 import type { RunContext } from "../json/run-context.js";
 import { boxAreas, type DetectionColumns, type IouType, type LvisGroundTruthColumns } from "../metrics/lvis/columns.js";
-import { evaluateLvis, type LvisEvaluation } from "../metrics/lvis/evaluate.js";
+import type { LvisEvaluation } from "../metrics/lvis/evaluate.js";
+import { evaluateLvisThreaded, threadsFor } from "./lvis-threads.js";
 import type { Selection } from "../metrics/lvis/select.js";
 
 export interface EvalLvisOptions extends Selection {
@@ -20,6 +21,8 @@ export interface EvalLvisOptions extends Selection {
   predictions: string[];
   ignoreUnknownImages: boolean;
   iouType: IouType;
+  /** Threads for the evaluation ("auto": see threadsFor). */
+  threads?: number | "auto";
 }
 
 export interface EvalLvisReport {
@@ -67,8 +70,9 @@ export async function evalLvis(options: EvalLvisOptions, { log, read }: RunConte
     const boxes = concatDetections(parts as (Detections & Part)[]);
     detections = { ...boxes, area: boxAreas(boxes.bbox) };
   }
-  const evaluation = evaluateLvis(columns, detections, options, options.iouType);
-  log.debug(`evaluation (${clock.lap()})`);
+  const threads = threadsFor(options.threads ?? "auto");
+  const evaluation = await evaluateLvisThreaded(columns, detections, options, options.iouType, threads);
+  log.debug(`evaluation on ${threads} thread${threads > 1 ? "s" : ""} (${clock.lap()})`);
   return { evaluation, groundTruth, selection: options, iouType: options.iouType, detections: detections.score.length, areaFromBox };
 }
 

@@ -62,9 +62,13 @@ export function hasMask(packed: PackedRles, i: number): boolean {
   return packed.start[i + 1]! > packed.start[i]!;
 }
 
-/** Mask i, decoded (its counts were checked when it was packed). */
-export function unpackRle(packed: PackedRles, i: number): Rle {
-  const decoded = decodeCountsBytes(packed.bytes, packed.start[i]!, packed.start[i + 1]!);
+/**
+ * Mask i, decoded (its counts were checked when it was packed). With `scratch` (at least as long
+ * as the mask's string) the counts are a view of it, valid until the next decode into it: a loop
+ * over hundreds of thousands of masks then allocates nothing per mask.
+ */
+export function unpackRle(packed: PackedRles, i: number, scratch?: Uint32Array): Rle {
+  const decoded = decodeCountsBytes(packed.bytes, packed.start[i]!, packed.start[i + 1]!, scratch);
   if ("problem" in decoded) throw new Error(`packed mask ${i}: ${decoded.problem}`);
   return { h: packed.h[i]!, w: packed.w[i]!, counts: decoded.counts };
 }

@@ -5,6 +5,7 @@
  * another group follows, bit 0x10 of the last group is the sign. Arithmetic is done on doubles
  * (exact up to 2^53) where C uses `long`, and stored modulo 2^32 as C's `(uint)` cast does.
  */
+import { rleToBbox } from "./rle.js";
 
 /** `rleToString`. */
 export function rleToString(counts: ArrayLike<number>): string {
@@ -103,34 +104,42 @@ export function scanCountsString(text: string, h: number, w: number): CountsScan
   // since rleToBbox skips the last count of an odd number of counts.
   let cc = 0, xs = w, ys = h, xe = 0, ye = 0, xp = 0;
   let pending = 0;
-  const inverseH = 1 / h;
+  let col = 0, colStart = 0;
   while (p < n) {
+    // Up to 6 groups (30 bits) in int32 arithmetic; longer values (counts of 2^29 and more) in doubles.
     let x = 0;
-    let scale = 1;
+    let shift = 0;
     let c = 0x20;
     while (c & 0x20) {
       if (p >= n) return { problem: "the string ends inside a count (its last character has the continuation bit 0x20)" };
       const code = text.charCodeAt(p++);
       if (code < 48 || code > 111) return { problem: `character ${p - 1} (${JSON.stringify(text[p - 1])}) is not in the RLE alphabet '0'..'o'` };
       c = code - 48;
-      x += (c & 0x1f) * scale;
-      scale *= 32;
+      if (shift === 30) return longCount(text, h, w);
+      x |= (c & 0x1f) << shift;
+      shift += 5;
     }
-    // Sign extension of the last group; then (uint) of the long, which ToUint32 (>>> 0) is.
-    if (c & 0x10) x -= scale;
-    if (m > 2) x += before2;
-    const count = x >>> 0;
+    // Sign extension of the last group (x |= -1 << 5k).
+    if (c & 0x10) x |= -1 << shift;
+    // (uint) of the long sum, which ToUint32 (>>> 0) is.
+    const count = (m > 2 ? x + before2 : x) >>> 0;
     if (m > 0) {
       // rleToBbox's step for count j = m - 1.
-      const j = m - 1;
+      const odd = (m - 1) & 1;
       cc = (cc + pending) >>> 0;
-      const t = (cc - (j & 1)) >>> 0;
-      // col = floor(t / h), y = t % h, without a division per count.
-      let col = Math.floor(t * inverseH);
-      if (col * h > t) col--;
-      else if ((col + 1) * h <= t) col++;
-      const y = t - col * h;
-      if ((j & 1) === 0) xp = col;
+      const t = (cc - odd) >>> 0;
+      // col = floor(t / h): t rarely moves more than a column, so step instead of dividing.
+      if (t < colStart || t - colStart >= 4 * h) {
+        col = Math.floor(t / h);
+        colStart = col * h;
+      } else {
+        while (t >= colStart + h) {
+          colStart += h;
+          col++;
+        }
+      }
+      const y = t - colStart;
+      if (odd === 0) xp = col;
       else if (xp < col) {
         ys = 0;
         ye = h - 1;
@@ -150,8 +159,8 @@ export function scanCountsString(text: string, h: number, w: number): CountsScan
   if (m > 0 && ((m - 1) & 1) === 1) {
     cc = (cc + pending) >>> 0;
     const t = (cc - 1) >>> 0;
-    const y = t % h;
-    const col = (t - y) / h;
+    col = Math.floor(t / h);
+    const y = t - col * h;
     if (xp < col) {
       ys = 0;
       ye = h - 1;
@@ -161,7 +170,20 @@ export function scanCountsString(text: string, h: number, w: number): CountsScan
     if (y < ys) ys = y;
     if (y > ye) ye = y;
   }
-  const even = m - (m % 2);
-  const box: [number, number, number, number] = even === 0 ? [0, 0, 0, 0] : [xs, ys, (xe - xs + 1) >>> 0, (ye - ys + 1) >>> 0];
+  const box: [number, number, number, number] = m < 2 ? [0, 0, 0, 0] : [xs, ys, (xe - xs + 1) >>> 0, (ye - ys + 1) >>> 0];
   return { runs: m, pixels, area: area >>> 0, box };
+}
+
+/** The slow path of scanCountsString for strings with a count of 7 groups or more: decode, then measure. */
+function longCount(text: string, h: number, w: number): CountsScan | { problem: string } {
+  const decoded = rleFromString(text);
+  if ("problem" in decoded) return decoded;
+  const { counts } = decoded;
+  let pixels = 0, area = 0;
+  counts.forEach((c, i) => {
+    pixels += c;
+    if (i & 1) area += c;
+  });
+  const box = rleToBbox({ h, w, counts });
+  return { runs: counts.length, pixels, area: area >>> 0, box: [box[0]!, box[1]!, box[2]!, box[3]!] };
 }

@@ -38,6 +38,30 @@ function meanOfDefined(...parts: readonly Float64Array[]): number {
 }
 
 export function evaluateLvis(gt: LvisGroundTruthColumns, dets: DetectionColumns, selection: Selection, iouType: IouType = "bbox"): LvisEvaluation {
+  return summarizeLvis(gt, joinShares([evaluateCategories(gt, dets, selection, iouType, { part: 0, parts: 1 })]), selection);
+}
+
+/** Every category's curves from the shares of all parts. */
+export function joinShares(shares: readonly (readonly (CategoryCurves | undefined)[])[]): CategoryCurves[] {
+  const categories = shares[0]?.length ?? 0;
+  return Array.from({ length: categories }, (_, c) => {
+    const curve = shares.map((share) => share[c]).find((x) => x !== undefined);
+    if (!curve) throw new Error(`no share evaluated category ${c}`);
+    return curve;
+  });
+}
+
+/** Categories c with c % parts === part: a share of the work for one thread. */
+export interface CategoryShare {
+  part: number;
+  parts: number;
+}
+
+/**
+ * The curves of the categories of `share` (undefined for the others): categories are independent
+ * once the detections are selected, so threads can take a share each and the results be joined.
+ */
+export function evaluateCategories(gt: LvisGroundTruthColumns, dets: DetectionColumns, selection: Selection, iouType: IouType, share: CategoryShare): (CategoryCurves | undefined)[] {
   const { imageCount, categoryCount } = gt;
   const a = gt.annotations;
   // get_ann_ids keeps annotations with 0 < area < inf; those make a category positive for an image.
@@ -54,11 +78,11 @@ export function evaluateLvis(gt: LvisGroundTruthColumns, dets: DetectionColumns,
   const detByCategory = groupRows(selected, dets.category, dets.image, categoryCount);
 
   const overlaps = overlapsFor(iouType, gt, dets);
-  const curves: CategoryCurves[] = [];
+  const curves: (CategoryCurves | undefined)[] = [];
   for (let c = 0; c < categoryCount; c++) {
-    curves.push(accumulateCategory(c, gt, dets, gtByCategory.rows(c), detByCategory.rows(c), overlaps));
+    curves.push(c % share.parts === share.part ? accumulateCategory(c, gt, dets, gtByCategory.rows(c), detByCategory.rows(c), overlaps) : undefined);
   }
-  return summarize(gt, curves, selection);
+  return curves;
 }
 
 /** Rows of one category, grouped by image index ascending. */
@@ -85,7 +109,8 @@ function groupRows(indices: Int32Array, category: Int32Array, image: Int32Array,
   };
 }
 
-function summarize(gt: LvisGroundTruthColumns, curves: CategoryCurves[], selection: Selection): LvisEvaluation {
+/** LVISEval.summarize over every category's curves (in category order). */
+export function summarizeLvis(gt: LvisGroundTruthColumns, curves: readonly CategoryCurves[], selection: Selection): LvisEvaluation {
   const R = RECALL_THRESHOLDS.length;
   // The precision values of the selected categories, thresholds and area, in lvis-api's order
   // (category, threshold, recall point); a category without ground truth there has only -1s.

@@ -15,7 +15,11 @@ export function overlapsFor(iouType: IouType, gt: LvisGroundTruthColumns, dets: 
   const gtMasks = gt.annotations.masks;
   const detMasks = dets.masks;
   if (!gtMasks || !detMasks) throw new Error("segm evaluation needs the masks of the ground truth and of the detections");
-  return (d, g) => maskIous(d, detMasks, g, gtMasks);
+  // One scratch for the detection being compared: its counts live there while it meets each ground truth.
+  let longest = 0;
+  for (let i = 0; i < detMasks.h.length; i++) longest = Math.max(longest, detMasks.start[i + 1]! - detMasks.start[i]!);
+  const scratch = new Uint32Array(longest);
+  return (d, g) => maskIous(d, detMasks, g, gtMasks, scratch);
 }
 
 /**
@@ -23,7 +27,7 @@ export function overlapsFor(iouType: IouType, gt: LvisGroundTruthColumns, dets: 
  * were taken when the masks were read, so a mask is decoded only if some pair needs it (most
  * detections of an image overlap no ground truth of their category), and then once.
  */
-function maskIous(dets: readonly number[], detMasks: PackedRles, gts: readonly number[], gtMasks: PackedRles): Float64Array {
+function maskIous(dets: readonly number[], detMasks: PackedRles, gts: readonly number[], gtMasks: PackedRles, scratch: Uint32Array): Float64Array {
   const n = gts.length;
   const out = new Float64Array(dets.length * n);
   if (n === 0) return out;
@@ -33,7 +37,7 @@ function maskIous(dets: readonly number[], detMasks: PackedRles, gts: readonly n
     for (let j = 0; j < n; j++) {
       const g = gts[j]!;
       if (!(boxIou(detMasks.box, d, gtMasks.box, g) > 0)) continue;
-      dt ??= unpackRle(detMasks, d);
+      dt ??= unpackRle(detMasks, d, scratch);
       const gtRle = (gtRles[j] ??= unpackRle(gtMasks, g));
       out[i * n + j] = maskIou(dt, gtRle);
     }
