@@ -4,7 +4,7 @@
  * result file holds hundreds of masks per image; they are decoded one (category, image) at a time.
  */
 import { Growable } from "../../core/growable.js";
-import { rleToBbox, type Rle } from "./rle.js";
+import { rleArea, rleToBbox, type Rle } from "./rle.js";
 import { decodeCountsBytes, writeCountsString } from "./rle-string.js";
 
 export interface PackedRles {
@@ -13,8 +13,13 @@ export interface PackedRles {
   /** Mask i is bytes[start[i] .. start[i + 1]); an empty range is "no mask". */
   start: Float64Array;
   bytes: Uint8Array;
-  /** rleToBbox of mask i at box[4i .. 4i + 4): IoU checks boxes before decoding anything. */
-  box: Float64Array;
+  /**
+   * rleToBbox of mask i at box[4i .. 4i + 4): IoU checks boxes before decoding anything. Whole
+   * numbers of pixels, so float32 holds them exactly (up to 2^24 pixels a side) in half the memory.
+   */
+  box: Float32Array;
+  /** rleArea of mask i. */
+  area: Float64Array;
 }
 
 export class PackedRlesBuilder {
@@ -22,28 +27,30 @@ export class PackedRlesBuilder {
   private readonly w = new Growable(Uint32Array, 1 << 12);
   private readonly start = new Growable(Float64Array, 1 << 12);
   private readonly bytes = new Growable(Uint8Array, 1 << 20);
-  private readonly box = new Growable(Float64Array, 1 << 14);
+  private readonly box = new Growable(Float32Array, 1 << 14);
+  private readonly area = new Growable(Float64Array, 1 << 12);
 
   get length(): number {
     return this.h.length;
   }
 
   push(rle: Rle): void {
-    this.open(rle.h, rle.w, rleToBbox(rle));
+    this.open(rle.h, rle.w, rleToBbox(rle), rleArea(rle));
     writeCountsString(rle.counts, (c) => this.bytes.push(c));
   }
 
-  /** A counts string already checked to decode (characters 48..111, whole counts), and its rleToBbox. */
-  pushString(h: number, w: number, text: string, box: ArrayLike<number>): void {
-    this.open(h, w, box);
+  /** A counts string already checked to decode (characters 48..111, whole counts), its rleToBbox and area. */
+  pushString(h: number, w: number, text: string, box: ArrayLike<number>, area: number): void {
+    this.open(h, w, box, area);
     this.bytes.pushLatin1(text);
   }
 
   pushAbsent(): void {
-    this.open(0, 0, [0, 0, 0, 0]);
+    this.open(0, 0, [0, 0, 0, 0], 0);
   }
 
-  private open(h: number, w: number, box: ArrayLike<number>): void {
+  private open(h: number, w: number, box: ArrayLike<number>, area: number): void {
+    this.area.push(area);
     this.h.push(h);
     this.w.push(w);
     this.start.push(this.bytes.length);
@@ -54,7 +61,7 @@ export class PackedRlesBuilder {
     const start = new Float64Array(this.start.length + 1);
     start.set(this.start.view());
     start[this.start.length] = this.bytes.length;
-    return { h: this.h.view(), w: this.w.view(), start, bytes: this.bytes.view(), box: this.box.view() };
+    return { h: this.h.view(), w: this.w.view(), start, bytes: this.bytes.view(), box: this.box.view(), area: this.area.view() };
   }
 }
 
@@ -77,7 +84,7 @@ export function unpackRle(packed: PackedRles, i: number, scratch?: Uint32Array):
 export function concatPacked(parts: readonly PackedRles[]): PackedRles {
   if (parts.length === 1) return parts[0]!;
   const n = parts.reduce((sum, p) => sum + p.h.length, 0);
-  const out: PackedRles = { h: new Uint32Array(n), w: new Uint32Array(n), start: new Float64Array(n + 1), bytes: new Uint8Array(parts.reduce((sum, p) => sum + p.bytes.length, 0)), box: new Float64Array(4 * n) };
+  const out: PackedRles = { h: new Uint32Array(n), w: new Uint32Array(n), start: new Float64Array(n + 1), bytes: new Uint8Array(parts.reduce((sum, p) => sum + p.bytes.length, 0)), box: new Float32Array(4 * n), area: new Float64Array(n) };
   let i = 0;
   let byte = 0;
   for (const p of parts) {
@@ -87,6 +94,7 @@ export function concatPacked(parts: readonly PackedRles[]): PackedRles {
     for (let k = 0; k < m; k++) out.start[i + k] = p.start[k]! + byte;
     out.bytes.set(p.bytes, byte);
     out.box.set(p.box, 4 * i);
+    out.area.set(p.area, i);
     i += m;
     byte += p.bytes.length;
   }

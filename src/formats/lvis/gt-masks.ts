@@ -28,7 +28,7 @@ export class GroundTruthMasks {
       const i = imageOf[a]!;
       const at = `${this.places[a]!}.segmentation`;
       const rle = segmentationRle(this.file, at, segmentation, height[i]!, width[i]!);
-      if (segmentation.kind === "compressed") packed.pushString(rle.h, rle.w, segmentation.text, segmentation.box);
+      if (segmentation.kind === "compressed") packed.pushString(rle.h, rle.w, segmentation.text, segmentation.box, segmentation.area);
       else packed.push(rle);
     });
     return packed.build();

@@ -83,7 +83,7 @@ export async function readMaskDetections(file: string, gt: GroundTruthIndex, ign
         // An RLE of another size would never match (lvis-api's iou gives -1): refused here.
         if (segmentation.kind === "compressed") {
           checkRleSize(file, `${at}.segmentation`, segmentation, h, w);
-          masks.pushString(h, w, segmentation.text, segmentation.box);
+          masks.pushString(h, w, segmentation.text, segmentation.box, segmentation.area);
           maskArea.push(segmentation.area);
         } else {
           const rle = segmentationRle(file, `${at}.segmentation`, segmentation, h, w);

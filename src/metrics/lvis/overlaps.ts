@@ -4,9 +4,9 @@
  * Rows are detections in evaluation order, columns ground truth in file order.
  */
 import { unpackRle, type PackedRles } from "../../compat/coco-mask/packed.js";
-import { boxIou, maskIou, type Rle } from "../../compat/coco-mask/rle.js";
+import { maskIou, type Rle } from "../../compat/coco-mask/rle.js";
 import type { DetectionColumns, IouType, LvisGroundTruthColumns } from "./columns.js";
-import { boxIous } from "./match.js";
+import { IOU_THRESHOLDS, boxIous } from "./match.js";
 
 export type Overlaps = (dets: readonly number[], gts: readonly number[]) => Float64Array;
 
@@ -22,21 +22,38 @@ export function overlapsFor(iouType: IouType, gt: LvisGroundTruthColumns, dets: 
   return (d, g) => maskIous(d, detMasks, g, gtMasks, scratch);
 }
 
+/** Matching (evaluate_img) takes a ground truth only at IoU >= the lowest threshold. */
+const LOWEST_THRESHOLD = IOU_THRESHOLDS[0]!;
+
 /**
- * rleIou's rule: a pair gets a mask IoU only when the masks' boxes overlap (box IoU > 0). The boxes
- * were taken when the masks were read, so a mask is decoded only if some pair needs it (most
- * detections of an image overlap no ground truth of their category), and then once.
+ * rleIou's rule: a pair gets a mask IoU only when the masks' boxes overlap (box IoU > 0, that is a
+ * box intersection of positive width and height). The boxes and areas were taken when the masks
+ * were read, which bounds the IoU before any decoding: I <= min(area D, area G, box intersection)
+ * and I / (aD + aG - I) grows with I. A pair whose bound is under the lowest matching threshold is
+ * left at 0: evaluate_img never matches it, and the IoU is used for nothing else (division is
+ * correctly rounded, so the rounded bound bounds the rounded IoU). A mask is then decoded only if
+ * some pair needs it, and once.
  */
 function maskIous(dets: readonly number[], detMasks: PackedRles, gts: readonly number[], gtMasks: PackedRles, scratch: Uint32Array): Float64Array {
   const n = gts.length;
   const out = new Float64Array(dets.length * n);
   if (n === 0) return out;
   const gtRles: (Rle | undefined)[] = new Array<Rle | undefined>(n);
+  const db = detMasks.box, gb = gtMasks.box;
   dets.forEach((d, i) => {
     let dt: Rle | undefined;
+    const dx = db[4 * d]!, dy = db[4 * d + 1]!, dw = db[4 * d + 2]!, dh = db[4 * d + 3]!;
+    const aD = detMasks.area[d]!;
     for (let j = 0; j < n; j++) {
       const g = gts[j]!;
-      if (!(boxIou(detMasks.box, d, gtMasks.box, g) > 0)) continue;
+      const gx = gb[4 * g]!, gy = gb[4 * g + 1]!, gw = gb[4 * g + 2]!, gh = gb[4 * g + 3]!;
+      const iw = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
+      if (iw <= 0) continue;
+      const ih = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
+      if (ih <= 0) continue;
+      const aG = gtMasks.area[g]!;
+      const most = Math.min(aD, aG, iw * ih);
+      if (most / (aD + aG - most) < LOWEST_THRESHOLD) continue;
       dt ??= unpackRle(detMasks, d, scratch);
       const gtRle = (gtRles[j] ??= unpackRle(gtMasks, g));
       out[i * n + j] = maskIou(dt, gtRle);
