@@ -19,12 +19,29 @@ export function rleFromPolygon(xy: ArrayLike<number>, h: number, w: number): Rle
   for (let j = 0; j < k; j++) y[j] = Math.trunc(SCALE * xy[2 * j + 1]! + 0.5);
   x[k] = x[0] ?? 0;
   y[k] = y[0] ?? 0;
-  let total = 0;
-  for (let j = 0; j < k; j++) total += Math.max(Math.abs(x[j]! - x[j + 1]!), Math.abs(y[j]! - y[j + 1]!)) + 1;
-  // 2. Dense boundary points, edge after edge.
-  const u = new Int32Array(total);
-  const v = new Int32Array(total);
-  let m = 0;
+  // 2. Dense boundary points, edge after edge, and 3. at once: wherever consecutive points change
+  // column, a crossing of that column's centre line, downsampled back to pixels. (The C code
+  // stores every point first; walking them in the same order gives the same crossings.)
+  const crossings: number[] = [];
+  let first = true;
+  let pu = 0, pv = 0;
+  const visit = (u: number, v: number) => {
+    if (!first && u !== pu) {
+      let xd = u < pu ? u : u - 1;
+      xd = (xd + 0.5) / SCALE - 0.5;
+      if (Math.floor(xd) === xd && xd >= 0 && xd <= w - 1) {
+        let yd = v < pv ? v : pv;
+        yd = (yd + 0.5) / SCALE - 0.5;
+        if (yd < 0) yd = 0;
+        else if (yd > h) yd = h;
+        yd = Math.ceil(yd);
+        crossings.push(xd * h + yd);
+      }
+    }
+    first = false;
+    pu = u;
+    pv = v;
+  };
   for (let j = 0; j < k; j++) {
     let xs = x[j]!, xe = x[j + 1]!, ys = y[j]!, ye = y[j + 1]!;
     const dx = Math.abs(xe - xs), dy = Math.abs(ys - ye);
@@ -33,38 +50,20 @@ export function rleFromPolygon(xy: ArrayLike<number>, h: number, w: number): Rle
       [xs, xe] = [xe, xs];
       [ys, ye] = [ye, ys];
     }
-    // A repeated vertex gives 0 / 0 = NaN; its one point has the u of its neighbours, so step 3
-    // never reads its v (Int32Array stores NaN as 0).
+    // A repeated vertex gives 0 / 0 = NaN; its one point has the u of its neighbours, so its v is
+    // never read (the C code's (int)NaN is whatever the CPU gives).
     const s = dx >= dy ? (ye - ys) / dx : (xe - xs) / dy;
     if (dx >= dy) {
       for (let d = 0; d <= dx; d++) {
         const t = flip ? dx - d : d;
-        u[m] = t + xs;
-        v[m] = Math.trunc(ys + s * t + 0.5);
-        m++;
+        visit(t + xs, Math.trunc(ys + s * t + 0.5));
       }
     } else {
       for (let d = 0; d <= dy; d++) {
         const t = flip ? dy - d : d;
-        v[m] = t + ys;
-        u[m] = Math.trunc(xs + s * t + 0.5);
-        m++;
+        visit(Math.trunc(xs + s * t + 0.5), t + ys);
       }
     }
-  }
-  // 3. Where the boundary crosses a column centre, downsampled back to pixels.
-  const crossings: number[] = [];
-  for (let j = 1; j < m; j++) {
-    if (u[j] === u[j - 1]) continue;
-    let xd = u[j]! < u[j - 1]! ? u[j]! : u[j]! - 1;
-    xd = (xd + 0.5) / SCALE - 0.5;
-    if (Math.floor(xd) !== xd || xd < 0 || xd > w - 1) continue;
-    let yd = v[j]! < v[j - 1]! ? v[j]! : v[j - 1]!;
-    yd = (yd + 0.5) / SCALE - 0.5;
-    if (yd < 0) yd = 0;
-    else if (yd > h) yd = h;
-    yd = Math.ceil(yd);
-    crossings.push(xd * h + yd);
   }
   // 4. Sorted toggles become runs; two toggles at one pixel cancel.
   crossings.push(h * w);
