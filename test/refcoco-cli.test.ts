@@ -64,7 +64,7 @@ describe("mdetr eval refcoco", () => {
       version,
       command: "eval refcoco",
       protocol: "Precision@k, a hit when GIoU >= 0.5 (MDETR's RefExpEvaluator, datasets/refexp.py)",
-      options: { match: "giou", iou_threshold: 0.5, k: [1, 5], allow_missing: false, prediction_format: "mdetr-dict" },
+      options: { iou_type: "bbox", match: "giou", iou_threshold: 0.5, k: [1, 5], allow_missing: false, prediction_format: "mdetr-dict" },
       inputs: undefined,
     });
     for (const [role, name] of [["annotations", "ann.json"], ["predictions", "pred.json"]] as const) {
