@@ -7,6 +7,7 @@ import { benchLvis } from "./lvis.js";
 import { benchLvisSegm } from "./lvis-segm.js";
 import { benchMerge } from "./merge.js";
 import { benchRefcoco } from "./refcoco.js";
+import { benchRefcocoSegm } from "./refcoco-segm.js";
 
 const benches: Record<string, (argv: string[]) => Promise<void>> = {
   "convert-lvis": benchConvertLvis,
@@ -19,6 +20,7 @@ const benches: Record<string, (argv: string[]) => Promise<void>> = {
   "lvis-segm": benchLvisSegm,
   merge: benchMerge,
   refcoco: benchRefcoco,
+  "refcoco-segm": benchRefcocoSegm,
 };
 
 const [name, ...rest] = process.argv.slice(2);

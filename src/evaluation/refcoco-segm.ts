@@ -45,8 +45,8 @@ export async function evalRefcocoSegm(options: EvalRefcocoSegmOptions, { log, re
   const expressions = await readResExpressions(options.annotations, options.instances !== undefined, read);
   const n = expressions.ids.length;
   log.debug(`${options.annotations}: ${n} expressions, ${expressions.annotations.length} annotations in ${expressions.datasetNames.join(", ")} (${clock.lap()})`);
-  const targets = await targetMasks(expressions, options.instances, read);
-  log.debug(`ground-truth masks (${clock.lap()})`);
+  const targets = await targetMasks(expressions, options.instances, read, (count) => log.debug(`${options.instances}: ${count} masks found (${clock.lap()})`));
+  log.debug(`ground-truth masks rasterised and united (${clock.lap()})`);
 
   const { format, predicted, label } = await predictedMasks(expressions, options.predictions, read);
   log.debug(`${label}: predictions (${clock.lap()})`);
@@ -83,7 +83,7 @@ function emptyMask(h: number, w: number): Rle {
 }
 
 /** Per expression, the union of its annotations' masks (empty for a no-target expression). */
-async function targetMasks(expressions: ResExpressions, instancesFile: string | undefined, read: RunContext["read"]): Promise<Rle[]> {
+async function targetMasks(expressions: ResExpressions, instancesFile: string | undefined, read: RunContext["read"], found: (count: number) => void): Promise<Rle[]> {
   const { file, height, width } = expressions;
   const parts: Rle[][] = expressions.ids.map(() => []);
   if (instancesFile === undefined) {
@@ -96,6 +96,7 @@ async function targetMasks(expressions: ResExpressions, instancesFile: string | 
     const wanted = new Set<number>();
     for (const { source } of expressions.annotations) if (source.kind === "instance") wanted.add(source.originalId);
     const instances = await readInstanceMasks(instancesFile, wanted, read);
+    found(instances.size);
     for (const { at, expression: e, source } of expressions.annotations) {
       if (source.kind !== "instance") continue;
       const mask = instances.get(source.originalId);
