@@ -79,7 +79,7 @@ export const evalRefcocoCommand = defineCommand({
   description: "RefCOCO/RefCOCO+/RefCOCOg precision@k of ranked boxes (with --match giou: MDETR's evaluator, number for number), or mask mIoU / oIoU / prec@X (--iou-type segm)",
   options: {
     iouType: option.choice("--iou-type <type>", "bbox: ranked boxes, precision@k; segm: masks, mIoU / oIoU / prec@X (see below)", ["bbox", "segm"], "bbox"),
-    annotations: option.required("--annotations <file>", "MDETR fine-tuning annotations (finetune_refcoco_testA.json, ...)", { role: "input" }),
+    annotations: option.required("--annotations <file>", "MDETR fine-tuning annotations (finetune_refcoco_testA.json, ...); segm: any such COCO file of expressions, with or without masks", { role: "input" }),
     instances: option.optional("--instances <file>", "segm: COCO instances (instances_train2014.json) holding the masks the annotations' original_id name", { role: "input" }),
     predictions: option.files("--predictions <files...>", "bbox: COCO results list or MDETR dict; segm: COCO results list with masks, or a folder of <id>.png; several JSON files are shards (by expression) of one run"),
     // The bbox options have no commander default, so that giving one with segm can be refused;
