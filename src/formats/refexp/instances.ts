@@ -11,8 +11,7 @@ import { InputError, childPath } from "../../core/errors.js";
 import { expectArrayContainer, readJson, statInput, type JsonReadResult, type JsonReadSettings } from "../../json/reader.js";
 import type { JsonKey } from "../../json/selectors.js";
 import { integerProblem, isRecord, nonFiniteNumberPath, objectProblem } from "../../json/validate.js";
-import { checkSegmentation, type Segmentation } from "../segmentation.js";
-import { pixelCount } from "./segm-annotations.js";
+import { checkImageSize, checkSegmentation, type Segmentation } from "../segmentation.js";
 
 export interface InstanceMask {
   /** `annotations[12]` of the instances file, for messages. */
@@ -92,8 +91,7 @@ export async function readInstanceMasks(file: string, wanted: ReadonlySet<number
     const image = images.get(annotation.imageId);
     if (!image) throw new InputError(file, `${at}.image_id`, `no image with id ${annotation.imageId} in images[]`);
     const imageAt = childPath("images", image.index);
-    const height = pixelCount(file, imageAt, image.record, "height");
-    const width = pixelCount(file, imageAt, image.record, "width");
+    const { height, width } = checkImageSize(file, imageAt, image.record, "its annotations' polygons are rasterised at it");
     masks.set(id, { at, segmentation: annotation.segmentation!, imageId: annotation.imageId, imageAt, height, width });
   }
   return masks;

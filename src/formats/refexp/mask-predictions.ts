@@ -8,7 +8,7 @@
 import { InputError, childPath } from "../../core/errors.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import { finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
-import { checkSegmentation, segmentationRle, type Segmentation } from "../segmentation.js";
+import { checkRleSize, checkSegmentation, type Segmentation } from "../segmentation.js";
 
 export interface ChosenMask {
   /** `[12]`: the entry's place, for messages (its mask at `[12].segmentation`). */
@@ -52,8 +52,9 @@ export async function readMaskPredictions(file: string, targets: MaskTargets, se
         const value = entry["segmentation"];
         if (value === undefined) throw new InputError(file, `${at}.segmentation`, "missing (each entry is a mask: polygons or an RLE)");
         const segmentation = checkSegmentation(file, `${at}.segmentation`, value);
-        // An RLE must be the image's size (polygons are rasterised at it when chosen).
-        if (segmentation.kind !== "polygons") segmentationRle(file, `${at}.segmentation`, segmentation, targets.height[e]!, targets.width[e]!);
+        // An RLE must be the image's size (polygons are rasterised at it when chosen); a compressed
+        // one is checked without decoding its counts, which only the chosen entry needs.
+        if (segmentation.kind !== "polygons") checkRleSize(file, `${at}.segmentation`, segmentation, targets.height[e]!, targets.width[e]!);
         const score = entry["score"];
         if (score !== undefined) {
           const problem = finiteNumberProblem(score);

@@ -9,7 +9,7 @@
 import { InputError, childPath } from "../../core/errors.js";
 import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
 import { describeJsonValue, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
-import { checkSegmentation, type Segmentation } from "../segmentation.js";
+import { checkImageSize, checkSegmentation, type Segmentation } from "../segmentation.js";
 
 /** Where an annotation's mask comes from. */
 export type ResMaskSource = { kind: "segmentation"; segmentation: Segmentation } | { kind: "instance"; originalId: number };
@@ -41,6 +41,9 @@ export interface ResExpressions {
 /** Contract B: expressions without `dataset_name` are reported together under this name. */
 export const UNNAMED_DATASET = "all";
 
+/** Why an expression needs its image's size, for checkImageSize's message. */
+const MASK_SIZE = "masks are compared at the image's size";
+
 /**
  * Reads the expressions and their annotations. With `instances`, each annotation needs an integer
  * `original_id` and its own `segmentation` is ignored (checked as JSON, never parsed); without,
@@ -66,8 +69,9 @@ export async function readResExpressions(file: string, instances: boolean, setti
         if (indexOfId.has(id)) throw new InputError(file, `${at}.id`, `duplicate image id ${id} (also images[${indexOfId.get(id)}])`);
         const datasetName = image["dataset_name"];
         if (datasetName !== undefined && typeof datasetName !== "string") throw new InputError(file, `${at}.dataset_name`, `expected a string, got ${describeJsonValue(datasetName)}`);
-        heights.push(pixelCount(file, at, image, "height"));
-        widths.push(pixelCount(file, at, image, "width"));
+        const { height, width } = checkImageSize(file, at, image, MASK_SIZE);
+        heights.push(height);
+        widths.push(width);
         indexOfId.set(id, ids.length);
         ids.push(id);
         bucketOf.push(datasetName ?? UNNAMED_DATASET);
@@ -121,13 +125,4 @@ function maskSource(file: string, at: string, annotation: Record<string, unknown
     throw new InputError(file, `${at}.segmentation`, "missing: without --instances every annotation needs its mask (MDETR's finetune_refcoco*.json have none: give --instances instances_train2014.json)");
   }
   return { kind: "segmentation", segmentation: checkSegmentation(file, `${at}.segmentation`, segmentation) };
-}
-
-/** An image's `height` or `width`: an integer >= 1 (masks are compared at this size). */
-export function pixelCount(file: string, at: string, image: Record<string, unknown>, key: "height" | "width"): number {
-  const value = image[key];
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 0xffffffff) {
-    throw new InputError(file, `${at}.${key}`, `expected the image's ${key} in pixels (an integer >= 1; masks are compared at the image's size), got ${describeJsonValue(value)}`);
-  }
-  return value;
 }
