@@ -110,12 +110,18 @@ async function decodeMask(path: string, image: Sharp, id: string, h: number, w: 
   const colourBytes = Math.min(grey ? 1 : 3, info.channels) * bytesPerSample;
   // PNG rows are row-major; COCO RLE runs down the columns: pixel (x, y) goes to x * h + y.
   const columnMajor = new Uint8Array(h * w);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const p = (y * w + x) * stride;
-      let any = 0;
-      for (let b = 0; b < colourBytes; b++) any |= data[p + b]!;
-      if (any !== 0) columnMajor[x * h + y] = 1;
+  for (let y = 0, p = 0; y < h; y++) {
+    // One loop per sample layout: the general one, a byte loop per pixel, costs 3x on big masks.
+    if (colourBytes === 1) {
+      for (let x = 0, to = y; x < w; x++, p += stride, to += h) if (data[p] !== 0) columnMajor[to] = 1;
+    } else if (colourBytes === 3) {
+      for (let x = 0, to = y; x < w; x++, p += stride, to += h) if ((data[p]! | data[p + 1]! | data[p + 2]!) !== 0) columnMajor[to] = 1;
+    } else {
+      for (let x = 0, to = y; x < w; x++, p += stride, to += h) {
+        let any = 0;
+        for (let b = 0; b < colourBytes; b++) any |= data[p + b]!;
+        if (any !== 0) columnMajor[to] = 1;
+      }
     }
   }
   return encodeMask(columnMajor, h, w);
