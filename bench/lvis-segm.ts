@@ -5,15 +5,13 @@
  * as compressed RLEs (half of them jittered copies of a ground-truth blob). Times `mdetr eval lvis
  * --iou-type segm` in both protocols against the floor: JSON.parse of the same two files.
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { rleFromPolygon } from "../src/compat/coco-mask/polygon.js";
 import { mergeRles } from "../src/compat/coco-mask/rle.js";
 import { rleToString } from "../src/compat/coco-mask/rle-string.js";
-import { measureCli, mib, printMeasurement, seededRandom, withBenchDir, writeStreamed } from "./support.js";
+import { measureCli, mib, parseFloor, printMeasurement, seededRandom, withBenchDir, writeStreamed } from "./support.js";
 
 const CATEGORIES = 1203;
 const W = 640;
@@ -85,17 +83,6 @@ function* detectionParts(blobs: Blob[][], perImage: number, random: () => number
     yield (i ? "," : "") + parts.join(",");
   }
   yield "]";
-}
-
-/** The floor, in a fresh process: read both files and JSON.parse them, nothing else. */
-async function parseFloor(files: string[], dir: string): Promise<number> {
-  const script = join(dir, "floor.mjs");
-  writeFileSync(script, `import { readFileSync } from "node:fs";\nconst t = performance.now();\nfor (const f of ${JSON.stringify(files)}) JSON.parse(readFileSync(f, "utf8"));\nconsole.log((performance.now() - t) / 1000);\n`);
-  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  await once(child, "exit");
-  return Number(out.trim());
 }
 
 export async function benchLvisSegm(argv: string[]): Promise<void> {

@@ -6,15 +6,13 @@
  * it, against JSON.parse of the same files. `--instances-images 82783` pads the instances file to
  * instances_train2014.json's size (about 450 MB), most of it annotations nobody refers to.
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { rleFromPolygon } from "../src/compat/coco-mask/polygon.js";
 import { mergeRles } from "../src/compat/coco-mask/rle.js";
 import { rleToString } from "../src/compat/coco-mask/rle-string.js";
-import { measureCli, mib, printMeasurement, seededRandom, withBenchDir, writeStreamed } from "./support.js";
+import { measureCli, mib, parseFloor, printMeasurement, seededRandom, withBenchDir, writeStreamed } from "./support.js";
 
 const DATASETS = ["refcoco", "refcoco+", "refcocog"];
 /** Expressions per picture and annotations per picture in the instances file (COCO has about 7). */
@@ -111,17 +109,6 @@ function* predictionParts(g: Generated, expressions: number, random: () => numbe
     }
   }
   yield "]";
-}
-
-/** JSON.parse of the files, each read whole, in a fresh process: the floor any JSON reader pays. */
-async function parseFloor(files: string[], dir: string): Promise<number> {
-  const script = join(dir, "floor-parse.mjs");
-  writeFileSync(script, `import { readFileSync } from "node:fs";\nconst t = performance.now();\nfor (const f of ${JSON.stringify(files)}) JSON.parse(readFileSync(f, "utf8"));\nconsole.log((performance.now() - t) / 1000);\n`);
-  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  await once(child, "exit");
-  return Number(out.trim());
 }
 
 export async function benchRefcocoSegm(argv: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 /** Shared bench plumbing: a seeded generator, streaming file writes, and timing a CLI run. */
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { once } from "node:events";
 import { dirname, join, resolve } from "node:path";
@@ -78,4 +78,15 @@ export async function withBenchDir(name: string, keep: boolean | undefined, body
     if (keep) console.log(`  data kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** JSON.parse of the files, each read whole, in a fresh process: the floor any JSON reader pays. */
+export async function parseFloor(files: string[], dir: string): Promise<number> {
+  const script = join(dir, "floor-parse.mjs");
+  writeFileSync(script, `import { readFileSync } from "node:fs";\nconst t = performance.now();\nfor (const f of ${JSON.stringify(files)}) JSON.parse(readFileSync(f, "utf8"));\nconsole.log((performance.now() - t) / 1000);\n`);
+  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  await once(child, "exit");
+  return Number(out.trim());
 }

@@ -44,3 +44,15 @@ export class Growable<T extends TypedArray> {
     return this.buffer.subarray(0, this.length) as T;
   }
 }
+
+/** The arrays one after the other in one new array (the first itself when it is the only one). */
+export function concatTyped<T extends TypedArray>(make: TypedArrayConstructor<T>, parts: readonly T[]): T {
+  if (parts.length === 1) return parts[0]!;
+  const out = new make(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p as never, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -3,6 +3,7 @@
  * packed RLEs), resolve their ids, and evaluate as lvis-api (standard) or the fixed-AP code does
  * (MDETR's LvisEvaluatorFixedAP for boxes, large-vocab-devil's evaluate_ap_fixed.py for masks).
  */
+import { concatTyped } from "../core/growable.js";
 import { stopwatch } from "../core/log.js";
 import { ShardOwners } from "./shards.js";
 import { listSome } from "../core/text.js";
@@ -107,20 +108,11 @@ function inImageOrder<P extends Part>(parts: P[]): P[] {
 /** The detections of all shards, in the order given (ties in the ranking keep that order). */
 function concatDetections(parts: readonly Detections[]): Detections {
   if (parts.length === 1) return parts[0]!;
-  const join = <T extends Int32Array | Float64Array>(make: new (n: number) => T, pick: (d: Detections) => T): T => {
-    const out = new make(parts.reduce((n, d) => n + pick(d).length, 0));
-    let at = 0;
-    for (const d of parts) {
-      out.set(pick(d) as never, at);
-      at += pick(d).length;
-    }
-    return out;
-  };
   return {
-    image: join(Int32Array, (d) => d.image),
-    category: join(Int32Array, (d) => d.category),
-    bbox: join(Float64Array, (d) => d.bbox),
-    score: join(Float64Array, (d) => d.score),
+    image: concatTyped(Int32Array, parts.map((d) => d.image)),
+    category: concatTyped(Int32Array, parts.map((d) => d.category)),
+    bbox: concatTyped(Float64Array, parts.map((d) => d.bbox)),
+    score: concatTyped(Float64Array, parts.map((d) => d.score)),
     unknownImages: { count: parts.reduce((n, d) => n + d.unknownImages.count, 0), examples: parts.flatMap((d) => d.unknownImages.examples).slice(0, 5) },
   };
 }

@@ -6,14 +6,15 @@
  * known once the first detection of the whole run is (`detectionAreas`).
  */
 import { InputError, childPath } from "../../core/errors.js";
-import { Growable } from "../../core/growable.js";
+import { Growable, concatTyped } from "../../core/growable.js";
 import { PackedRlesBuilder, concatPacked, type PackedRles } from "../../compat/coco-mask/packed.js";
 import { rleFromBox } from "../../compat/coco-mask/polygon.js";
 import { rleArea } from "../../compat/coco-mask/rle.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
-import { cocoBoxProblem, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
+import { cocoBoxProblem } from "../../json/validate.js";
 import { checkRleSize, checkSegmentation, segmentationRle } from "../segmentation.js";
 import type { LvisGroundTruth } from "./annotations.js";
+import { checkDetectionRecord, resolveDetection } from "./detections.js";
 
 export interface MaskDetections {
   file: string;
@@ -50,28 +51,17 @@ export async function readMaskDetections(file: string, gt: GroundTruthIndex, ign
     "$.*": (value, key) => {
       if (typeof key === "string") throw new InputError(file, undefined, LIST_EXPECTED);
       const at = childPath("", key);
-      if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
-      for (const field of ["image_id", "category_id", "score"] as const) {
-        const problem = field === "score" ? finiteNumberProblem(value[field]) : integerProblem(value[field]);
-        if (problem) throw new InputError(file, `${at}.${field}`, problem);
-      }
-      const box = value["bbox"];
+      const record = checkDetectionRecord(file, at, value);
+      const box = record["bbox"];
       if (box !== undefined) {
         const problem = cocoBoxProblem(box);
         if (problem) throw new InputError(file, `${at}.bbox`, problem);
       }
-      const segmentationValue = value["segmentation"];
+      const segmentationValue = record["segmentation"];
       if (segmentationValue === undefined && box === undefined) throw new InputError(file, at, "expected a segmentation (or at least a bbox)");
-      const imageId = value["image_id"] as number;
-      const i = gt.imageIndex.get(imageId);
-      if (i === undefined) {
-        if (!ignoreUnknownImages) throw new InputError(file, `${at}.image_id`, `no image with id ${imageId} in the ground truth (--ignore-unknown-images skips such detections)`);
-        unknownImages.count++;
-        if (unknownImages.examples.length < 5) unknownImages.examples.push(imageId);
-        return;
-      }
-      const c = gt.categoryIndex.get(value["category_id"] as number);
-      if (c === undefined) throw new InputError(file, `${at}.category_id`, `no category with id ${value["category_id"]} in the ground truth`);
+      const ids = resolveDetection(file, at, record, gt, ignoreUnknownImages, unknownImages);
+      if (!ids) return;
+      const i = ids.image;
       const h = imageHeight[i]!, w = imageWidth[i]!;
       const b = box as number[] | undefined;
       if (segmentationValue === undefined) {
@@ -92,8 +82,8 @@ export async function readMaskDetections(file: string, gt: GroundTruthIndex, ign
         }
       }
       image.push(i);
-      category.push(c);
-      score.push(value["score"] as number);
+      category.push(ids.category);
+      score.push(ids.score);
       boxArea.push(b ? b[2]! * b[3]! : NaN);
       listIndex.push(key);
     },
@@ -130,20 +120,11 @@ export function detectionAreas(parts: readonly MaskDetections[], protocol: "stan
     if (byBox) throw new InputError(part.file, `${at}.bbox`, `missing: the first detection (${first!.file} ${`[${first!.listIndex[0]}]`}) has a bbox, so lvis-api takes every detection's area from its bbox`);
     throw new InputError(part.file, `${at}.segmentation`, protocol === "fixed" ? "missing (fixed mask AP needs every detection's mask)" : "missing: the first detection has no bbox, so lvis-api takes every detection's area from its mask");
   }
-  const join = <T extends Int32Array | Float64Array>(make: new (n: number) => T, pick: (d: MaskDetections) => T): T => {
-    const out = new make(parts.reduce((n, d) => n + pick(d).length, 0));
-    let at = 0;
-    for (const d of parts) {
-      out.set(pick(d) as never, at);
-      at += pick(d).length;
-    }
-    return out;
-  };
   return {
-    image: join(Int32Array, (d) => d.image),
-    category: join(Int32Array, (d) => d.category),
-    score: join(Float64Array, (d) => d.score),
-    area: join(Float64Array, (d) => (byBox ? d.boxArea : d.maskArea)),
+    image: concatTyped(Int32Array, parts.map((d) => d.image)),
+    category: concatTyped(Int32Array, parts.map((d) => d.category)),
+    score: concatTyped(Float64Array, parts.map((d) => d.score)),
+    area: concatTyped(Float64Array, parts.map((d) => (byBox ? d.boxArea : d.maskArea))),
     masks: concatPacked(parts.map((d) => d.masks)),
     byBox,
   };
