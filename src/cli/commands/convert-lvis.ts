@@ -1,6 +1,6 @@
 /** `mdetr convert lvis`: MDETR's LVIS few-shot training sets (1%, 10%, ...), image for image. */
 import { formatTable } from "../../core/table.js";
-import { convertLvis, type ConvertLvisReport } from "../../convert/lvis/convert-lvis.js";
+import type { ConvertLvisReport } from "../../convert/lvis/convert-lvis.js";
 import { defineCommand, option } from "../define.js";
 import { parseFraction, parseInteger } from "../options.js";
 
@@ -73,6 +73,7 @@ export const convertLvisCommand = defineCommand({
   },
   help: HELP,
   async run(options, _args, context) {
+    const { convertLvis } = await import("../../convert/lvis/convert-lvis.js");
     const report = await convertLvis(options, context);
     context.log.info(`wrote ${report.images.kept} images, ${report.annotations.kept} annotations: ${options.output}`);
     return { table: convertTable(report), json: convertJson(report), protocol: convertProtocol(report) };

@@ -1,6 +1,6 @@
 /** `mdetr eval flickr30k`: Flickr30k Entities phrase-grounding recall@k, as MDETR's evaluator. */
 import { formatTable, percent } from "../../core/table.js";
-import { evalFlickr30k, type EvalFlickrReport } from "../../evaluation/flickr30k.js";
+import type { EvalFlickrReport } from "../../evaluation/flickr30k.js";
 import { defineCommand, option } from "../define.js";
 
 export function flickrJson(report: EvalFlickrReport): Record<string, Record<string, number>> {
@@ -51,6 +51,7 @@ export const evalFlickr30kCommand = defineCommand({
   },
   help: HELP,
   async run(options, _args, context) {
+    const { evalFlickr30k } = await import("../../evaluation/flickr30k.js");
     const report = await evalFlickr30k(options, context);
     return { table: flickrTable(report), json: flickrJson(report), protocol: `MDETR's Flickr30kEntitiesRecallEvaluator, ${flickrProtocol(report)}` };
   },

@@ -1,8 +1,8 @@
 /** `mdetr eval lvis`: LVIS box or mask AP, standard (lvis-api) or fixed (Dave et al. 2021, as MDETR). */
 import { writeFileAtomic } from "../../core/atomic-write.js";
 import { formatTable } from "../../core/table.js";
-import { evalLvis, type EvalLvisReport } from "../../evaluation/lvis.js";
-import { FREQUENCIES } from "../../formats/lvis/annotations.js";
+import type { EvalLvisReport } from "../../evaluation/lvis.js";
+import { FREQUENCIES } from "../../formats/lvis/frequency.js";
 import { defineCommand, option } from "../define.js";
 import { parseThreads } from "../options.js";
 
@@ -79,6 +79,7 @@ export const evalLvisCommand = defineCommand({
   },
   help: HELP,
   async run(options, _args, context) {
+    const { evalLvis } = await import("../../evaluation/lvis.js");
     const report = await evalLvis(options, context);
     if (options.perCategory) await writeFileAtomic(options.perCategory, [perCategoryCsv(report)]);
     return { table: lvisTable(report), json: report.evaluation.metrics, protocol: protocolLine(report), ...(report.iouType === "segm" && { settings: { detection_area: report.areaFromBox ? "bbox" : "mask" } }) };

@@ -5,8 +5,7 @@
  */
 import { UsageError } from "../../core/errors.js";
 import { formatTable, percent } from "../../core/table.js";
-import { evalRefcoco, type EvalRefcocoReport } from "../../evaluation/refcoco.js";
-import { evalRefcocoSegm } from "../../evaluation/refcoco-segm.js";
+import type { EvalRefcocoReport } from "../../evaluation/refcoco.js";
 import { RES_VARIANTS } from "../../metrics/refexp-segm.js";
 import { defineCommand, option } from "../define.js";
 import { parseKList, parseNumberIn } from "../options.js";
@@ -96,6 +95,7 @@ export const evalRefcocoCommand = defineCommand({
     checkModeOptions(options);
     if (options.iouType === "segm") {
       const variant = options.metricVariant ?? "lavt";
+      const { evalRefcocoSegm } = await import("../../evaluation/refcoco-segm.js");
       const report = await evalRefcocoSegm({ annotations: options.annotations, instances: options.instances, predictions: options.predictions, variant, allowMissing: options.allowMissing }, context);
       return {
         table: refcocoSegmTable(report),
@@ -108,6 +108,7 @@ export const evalRefcocoCommand = defineCommand({
     const match = options.match ?? "iou";
     const iouThreshold = parseNumberIn("--iou-threshold", options.iouThreshold ?? "0.5", match === "giou" ? -1 : 0, 1);
     const k = parseKList("--k", options.k ?? "1,5,10");
+    const { evalRefcoco } = await import("../../evaluation/refcoco.js");
     const report = await evalRefcoco({ annotations: options.annotations, predictions: options.predictions, match, iouThreshold, k, allowMissing: options.allowMissing }, context);
     return {
       table: refcocoTable(report),

@@ -1,5 +1,4 @@
 /** `mdetr infer flickr30k`: a model over a Flickr30k Entities split, eval flickr30k's format, `--eval` in-process. */
-import { evalFlickr30k } from "../../evaluation/flickr30k.js";
 import { defineCommand, option } from "../define.js";
 import { benchmarkOptions, prepareBenchmarkRun } from "./benchmark-run.js";
 import { flickrJson, flickrTable } from "./eval-flickr30k.js";
@@ -46,6 +45,7 @@ export const inferFlickr30kCommand = defineCommand({
     if (!options.evaluate && context.jsonTarget === undefined) {
       return { table: "", json: { sentences: report.sentences, phrases: report.phrases, pictures: report.pictures }, protocol: inferred, settings, inputs: { tokenizer } };
     }
+    const { evalFlickr30k } = await import("../../evaluation/flickr30k.js");
     const evaluation = await evalFlickr30k({ flickrDir: options.flickrDir, split: options.split, predictions: [options.out], merged: options.merged, iouThreshold: options.iouThreshold, k: options.k }, context);
     return { table: flickrTable(evaluation), json: flickrJson(evaluation), protocol: `${inferred}; recall@k${options.merged ? ", merged boxes" : ""}`, settings, inputs: { tokenizer } };
   },

@@ -1,5 +1,4 @@
 /** `mdetr infer lvis`: a model over LVIS with every category, the detections both protocols read, `--eval` in-process. */
-import { evalLvis } from "../../evaluation/lvis.js";
 import { defineCommand, option } from "../define.js";
 import { benchmarkOptions, prepareBenchmarkRun } from "./benchmark-run.js";
 import { lvisTable, protocolLine } from "./eval-lvis.js";
@@ -54,6 +53,7 @@ export const inferLvisCommand = defineCommand({
       return { table: "", json: { pictures: report.pictures, detections: report.detections, kept: report.kept }, protocol: inferred, settings, inputs: { tokenizer } };
     }
     // The evaluators' own caps: with the keeping defaults, the file scores as all detections would.
+    const { evalLvis } = await import("../../evaluation/lvis.js");
     const evaluation = await evalLvis({ annotations: options.annotations, predictions: [options.out], protocol: options.ap, maxDets: 300, detsPerCategory: 10000, ignoreUnknownImages: false, iouType: "bbox" }, context);
     return { table: lvisTable(evaluation), json: evaluation.evaluation.metrics, protocol: `${inferred}; ${protocolLine(evaluation)}`, settings, inputs: { tokenizer } };
   },

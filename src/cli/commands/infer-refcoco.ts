@@ -1,5 +1,4 @@
 /** `mdetr infer refcoco`: a model over a RefCOCO/+/g annotation file, MDETR's prediction dict out, `--eval` in-process. */
-import { evalRefcoco } from "../../evaluation/refcoco.js";
 import { defineCommand, option } from "../define.js";
 import { benchmarkOptions, prepareBenchmarkRun } from "./benchmark-run.js";
 import { parseNumberIn } from "../options.js";
@@ -52,6 +51,7 @@ export const inferRefcocoCommand = defineCommand({
     if (!options.evaluate && context.jsonTarget === undefined) {
       return { table: "", json: { expressions: report.expressions, pictures: report.pictures }, protocol: inferred, settings, inputs: { tokenizer } };
     }
+    const { evalRefcoco } = await import("../../evaluation/refcoco.js");
     const evaluation = await evalRefcoco({ annotations: options.annotations, predictions: [options.out], match: options.match, iouThreshold, k: options.k, allowMissing: false }, context);
     return { table: refcocoTable(evaluation), json: refcocoJson(evaluation), protocol: `${inferred}; ${refcocoProtocol(evaluation)}`, settings, inputs: { tokenizer } };
   },

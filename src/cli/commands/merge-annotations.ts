@@ -1,7 +1,7 @@
 /** `mdetr merge-annotations`: MDETR pre-training datapoints by graph colouring. */
 import { UsageError } from "../../core/errors.js";
 import { formatTable } from "../../core/table.js";
-import { mergeAnnotations, type MergeAnnotationsReport } from "../../merge/merge-annotations.js";
+import type { MergeAnnotationsReport } from "../../merge/merge-annotations.js";
 import { defineCommand, option } from "../define.js";
 
 export function statsJson(report: MergeAnnotationsReport): Record<string, unknown> {
@@ -80,6 +80,7 @@ export const mergeAnnotationsCommand = defineCommand({
   async run(options, inputs, context) {
     if (options.mdetrCompat && options.overlap === "giou") throw new UsageError("--mdetr-compat measures overlap by IoU, as the released script does; drop --overlap giou");
     const overlap = options.overlap ?? (options.mdetrCompat ? "iou" : "giou");
+    const { mergeAnnotations } = await import("../../merge/merge-annotations.js");
     const report = await mergeAnnotations({ ...options, overlap, inputs }, context);
     const { stats } = report;
     context.log.info(`merged ${stats.datapointsIn} datapoints of ${stats.images} images into ${stats.datapointsOut} datapoints: ${options.output}`);

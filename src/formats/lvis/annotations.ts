@@ -9,11 +9,12 @@ import { Growable } from "../../core/growable.js";
 import { checkCocoAnnotation, checkIdRecord, cocoUrlFileName } from "../coco.js";
 import { checkImageSize } from "../segmentation.js";
 import type { PackedRles } from "../../compat/coco-mask/packed.js";
+import { FREQUENCIES } from "./frequency.js";
 import { GroundTruthMasks } from "./gt-masks.js";
 import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
 import { describeJsonValue, finiteNumberProblem, integerProblem } from "../../json/validate.js";
 
-export const FREQUENCIES = ["r", "c", "f"] as const;
+export { FREQUENCIES } from "./frequency.js";
 
 export interface LvisGroundTruth {
   /** Image ids, sorted ascending (lvis-api: params.img_ids). */
