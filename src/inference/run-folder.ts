@@ -81,23 +81,40 @@ class PictureCache {
     return image;
   }
 
+  /** Drops a picture's decode (a failed one, to be tried again). */
+  forget(file: string): void {
+    this.pending.delete(file);
+  }
+
   /** Job `index` is done: forget the pictures no later job needs. */
   done(file: string, index: number): void {
     if (this.lastJob.get(file) === index) this.pending.delete(file);
   }
 }
 
+/**
+ * sharp's message when libvips left none: libvips keeps one error buffer for all its threads, so a
+ * picture that fails while others decode can lose its reason to another thread's clear.
+ */
+const LOST_REASON = "Unknown error";
+
 async function prepareBatch(cache: PictureCache, jobs: readonly ImageJob[], times: StageTimes): Promise<Prepared[]> {
   const started = performance.now();
-  const prepared = await Promise.all(
-    jobs.map(async (job): Promise<Prepared> => {
-      try {
-        return { job, image: await cache.get(job.file) };
-      } catch (error) {
-        return { job, error: (error instanceof Error ? error.message : String(error)).split("\n")[0]! };
-      }
-    }),
-  );
+  const attempt = async (job: ImageJob): Promise<Prepared> => {
+    try {
+      return { job, image: await cache.get(job.file) };
+    } catch (error) {
+      return { job, error: (error instanceof Error ? error.message : String(error)).split("\n")[0]! };
+    }
+  };
+  const prepared = await Promise.all(jobs.map(attempt));
+  // A lost reason is asked for again with nothing else decoding, so that every run reports the
+  // same reason for the same file.
+  for (const [i, p] of prepared.entries()) {
+    if (p.error !== LOST_REASON) continue;
+    cache.forget(p.job.file);
+    prepared[i] = await attempt(p.job);
+  }
   times.decode += performance.now() - started;
   return prepared;
 }
