@@ -87,6 +87,9 @@ const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
 const NULL = Buffer.from("null");
 
 const isOpen = (c: number) => c === 0x5b || c === 0x7b;
@@ -177,8 +180,26 @@ class Splitter {
   /** `fileOffset`: where the chunk's first byte is in the file. */
   write(chunk: Buffer, fileOffset: number): void {
     let segment = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
+    const n = chunk.length;
+    scan: for (let i = 0; i < n; i++) {
+      let c = chunk[i]!;
+      // Fast paths over the bytes that change no state: inside a string that is not a key being
+      // read or matched, everything but a quote or a backslash; inside an element (below its member
+      // level, or at it when no member is skipped), everything but quotes and brackets. Most of
+      // a results file is numbers and mask strings at those depths.
+      if (this.inString) {
+        if (!this.escaped && this.keyMatch < 0 && this.keyBytes === undefined) {
+          while (c !== QUOTE && c !== BACKSLASH) {
+            if (++i === n) break scan;
+            c = chunk[i]!;
+          }
+        }
+      } else if (this.visit && !this.skipPending && (this.depth >= this.interiorDepth + 2 || (this.depth === this.interiorDepth + 1 && !this.skipKey))) {
+        while (c !== QUOTE && c !== OPEN_OBJECT && c !== OPEN_ARRAY && c !== CLOSE_OBJECT && c !== CLOSE_ARRAY) {
+          if (++i === n) break scan;
+          c = chunk[i]!;
+        }
+      }
       if (this.inString) {
         if (this.escaped) this.escaped = false;
         else if (c === BACKSLASH) {
