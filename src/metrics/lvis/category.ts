@@ -1,5 +1,5 @@
 /** One category through LVISEval: every image's matching, for each area range, then accumulation. */
-import { precisionRecall, type CategoryAreaCurve } from "./accumulate.js";
+import { precisionRecall, rankByScore, type CategoryAreaCurve } from "./accumulate.js";
 import { AREA_RANGES, evaluateImageCategory } from "./match.js";
 import type { Overlaps } from "./overlaps.js";
 import type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
@@ -20,13 +20,15 @@ export function accumulateCategory(
   overlaps: Overlaps,
 ): CategoryCurves {
   const images = [...new Set([...gtRows.keys(), ...detRows.keys()])].sort((x, y) => x - y);
-  const areas = AREA_RANGES.map(() => ({ scores: [] as number[], truePositive: [] as number[], falsePositive: [] as number[], numGt: 0 }));
-  let numDets = 0;
+  // The detections' scores in accumulation order (images by id, each image's ranking), the same
+  // for every area range; the outcomes per area range.
+  const scores: number[] = [];
+  const areas = AREA_RANGES.map(() => ({ truePositive: [] as number[], falsePositive: [] as number[], numGt: 0 }));
   for (const image of images) {
     const gts = gtRows.get(image) ?? [];
     // Best score first; equal scores keep file order (np.argsort(-score, kind="mergesort")).
     const ranked = [...(detRows.get(image) ?? [])].sort((x, y) => dets.score[y]! - dets.score[x]!);
-    numDets += ranked.length;
+    for (const d of ranked) scores.push(dets.score[d]!);
     const input = {
       dets: ranked,
       gts,
@@ -41,16 +43,16 @@ export function accumulateCategory(
       const outcome = evaluateImageCategory(input, range);
       const area = areas[a]!;
       area.numGt += outcome.numGt;
-      ranked.forEach((d, i) => {
-        area.scores.push(dets.score[d]!);
+      for (let i = 0; i < ranked.length; i++) {
         area.truePositive.push(outcome.truePositive[i]!);
         area.falsePositive.push(outcome.falsePositive[i]!);
-      });
+      }
     });
   }
+  const order = areas.some((area) => area.numGt > 0) ? rankByScore(scores) : new Int32Array(0);
   return {
-    byArea: areas.map((area) => (area.numGt === 0 ? undefined : precisionRecall(area.scores, area.truePositive, area.falsePositive, area.numGt))),
+    byArea: areas.map((area) => (area.numGt === 0 ? undefined : precisionRecall(order, area.truePositive, area.falsePositive, area.numGt))),
     numGt: areas[0]!.numGt,
-    numDets,
+    numDets: scores.length,
   };
 }

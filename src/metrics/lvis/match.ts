@@ -62,20 +62,34 @@ export interface AreaOutcome {
 export function evaluateImageCategory(input: ImageCategoryInput, range: readonly [number, number]): AreaOutcome {
   const { dets, gts, ious } = input;
   const [low, high] = range;
-  const ignored = gts.map((g) => (input.gtIgnore[g] || input.gtArea[g]! < low || input.gtArea[g]! > high ? 1 : 0));
-  // Ground truth to ignore goes last (a stable sort, as np.argsort(kind="mergesort")).
-  const order = gts.map((_, j) => j).sort((a, b) => ignored[a]! - ignored[b]!);
-  const gtIgnored = order.map((j) => ignored[j]!);
+  const columns = gts.length;
+  // Ground truth to ignore goes last, each part in file order (np.argsort(gt_ig, kind="mergesort")).
+  const order = new Int32Array(columns);
+  const gtIgnored = new Uint8Array(columns);
+  let numGt = 0;
+  for (let j = 0; j < columns; j++) {
+    const g = gts[j]!;
+    if (!(input.gtIgnore[g] || input.gtArea[g]! < low || input.gtArea[g]! > high)) order[numGt++] = j;
+  }
+  for (let j = 0, k = numGt; j < columns; j++) {
+    const g = gts[j]!;
+    if (input.gtIgnore[g] || input.gtArea[g]! < low || input.gtArea[g]! > high) {
+      gtIgnored[k] = 1;
+      order[k++] = j;
+    }
+  }
   const truePositive = new Uint16Array(dets.length);
   const falsePositive = new Uint16Array(dets.length);
-  const detOutside = dets.map((d) => {
-    const area = input.detArea[d]!;
-    return area < low || area > high || input.notExhaustive;
-  });
-  const columns = gts.length;
-  IOU_THRESHOLDS.forEach((threshold, t) => {
-    const gtTaken = new Uint8Array(columns);
-    dets.forEach((_, i) => {
+  const detOutside = new Uint8Array(dets.length);
+  for (let i = 0; i < dets.length; i++) {
+    const area = input.detArea[dets[i]!]!;
+    detOutside[i] = area < low || area > high || input.notExhaustive ? 1 : 0;
+  }
+  const gtTaken = new Uint8Array(columns);
+  for (let t = 0; t < IOU_THRESHOLDS.length; t++) {
+    const threshold = IOU_THRESHOLDS[t]!;
+    if (t > 0) gtTaken.fill(0);
+    for (let i = 0; i < dets.length; i++) {
       let best = Math.min(threshold, 1 - 1e-10);
       let m = -1;
       for (let k = 0; k < columns; k++) {
@@ -96,11 +110,11 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
       }
       // dt_ig |= (dt_m == 0) & (outside the area range, or the category is not exhaustive here).
       if (matchedId === 0 && detOutside[i]) ignore = true;
-      if (ignore) return;
+      if (ignore) continue;
       // lvis-api tests the matched ground truth's id for truth: an id of 0 reads as unmatched.
       if (matchedId !== 0) truePositive[i]! |= 1 << t;
       else falsePositive[i]! |= 1 << t;
-    });
-  });
-  return { numGt: gtIgnored.filter((v) => v === 0).length, truePositive, falsePositive };
+    }
+  }
+  return { numGt, truePositive, falsePositive };
 }
