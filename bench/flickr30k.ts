@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureCli, mib, printMeasurement, seededRandom, writeStreamed } from "./support.js";
+import { measureCli, mib, parseFloor, printMeasurement, seededRandom, writeStreamed } from "./support.js";
 
 const TYPES = ["people", "clothing", "bodyparts", "animals", "vehicles", "instruments", "scene", "other"];
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -68,9 +68,11 @@ export async function benchFlickr30k(argv: string[]): Promise<void> {
       yield "]";
     })());
     console.log(`flickr30k: ${images} images, ${predictions.length} sentences, ${phraseCount} phrases x ${boxesPerPhrase} boxes; predictions ${mib(statSync(predFile).size)}`);
+    const floor = await parseFloor([predFile], dir);
+    console.log(`  floor: JSON.parse of the predictions ${floor.toFixed(2)} s (the XML and sentence files come on top)`);
     for (const merged of [[], ["--merged"]]) {
       const m = await measureCli(["eval", "flickr30k", "--flickr-dir", root, "--split", "test", "--predictions", predFile, "--json", join(dir, "out.json"), ...merged]);
-      printMeasurement(merged.length ? "--merged" : "separate boxes", m, dir);
+      printMeasurement(merged.length ? "--merged" : "separate boxes", m, dir, /\(\d+\.\d+ s\)$/, `, ${(m.seconds / floor).toFixed(2)}x the floor`);
     }
   } finally {
     if (values.keep) console.log(`  data kept in ${dir}`);
