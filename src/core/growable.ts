@@ -4,8 +4,6 @@ type TypedArrayConstructor<T extends TypedArray> = { new (length: number): T };
 
 export class Growable<T extends TypedArray> {
   private buffer: T;
-  /** A Buffer over `buffer` for pushLatin1 (made again after each grow). */
-  private latin1: Buffer | undefined;
   length = 0;
 
   constructor(
@@ -20,23 +18,10 @@ export class Growable<T extends TypedArray> {
     this.buffer[this.length++] = value;
   }
 
-  /**
-   * Appends a string's char codes (each < 256) as bytes, in one native copy: for the compressed
-   * RLE strings of result files, whose characters are ASCII.
-   */
-  pushLatin1(text: string): void {
-    if (!(this.buffer instanceof Uint8Array)) throw new TypeError("pushLatin1 needs a byte array");
-    if (this.length + text.length > this.buffer.length) this.grow(this.length + text.length);
-    this.latin1 ??= Buffer.from(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
-    this.latin1.write(text, this.length, "latin1");
-    this.length += text.length;
-  }
-
   private grow(minimum: number): void {
     const next = new this.make(Math.max(minimum, this.buffer.length * 2));
     next.set(this.buffer as never);
     this.buffer = next;
-    this.latin1 = undefined;
   }
 
   /** The filled part, as a view (no copy). */

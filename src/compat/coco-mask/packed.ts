@@ -1,18 +1,22 @@
 /**
- * Many RLE masks kept compactly: each as its compressed counts string (about 1.5 bytes per count,
- * a quarter of Uint32 counts and far less than a bitmap) in one byte array, with its size. An LVIS
+ * Many RLE masks kept compactly: each as its compressed counts string (about 1.2 bytes per run,
+ * a quarter of Uint32 counts and far less than a bitmap), with its size, box and area. The strings
+ * go into blocks of up to 32 MiB that are never copied or regrown, so a store of a gigabyte of
+ * masks costs about a gigabyte (a doubling array would need three at its last growth). An LVIS
  * result file holds hundreds of masks per image; they are decoded one (category, image) at a time.
  */
 import { Growable } from "../../core/growable.js";
 import { rleArea, rleToBbox, type Rle } from "./rle.js";
-import { decodeCountsBytes, writeCountsString } from "./rle-string.js";
+import { decodeCountsBytes, rleToString } from "./rle-string.js";
 
 export interface PackedRles {
   h: Uint32Array;
   w: Uint32Array;
-  /** Mask i is bytes[start[i] .. start[i + 1]); an empty range is "no mask". */
-  start: Float64Array;
-  bytes: Uint8Array;
+  /** Mask i's string is blocks[block[i]][start[i] .. start[i] + length[i]); length 0: no mask. */
+  block: Uint32Array;
+  start: Uint32Array;
+  length: Uint32Array;
+  blocks: Uint8Array[];
   /**
    * rleToBbox of mask i at box[4i .. 4i + 4): IoU checks boxes before decoding anything. Whole
    * numbers of pixels, so float32 holds them exactly (up to 2^24 pixels a side) in half the memory.
@@ -22,51 +26,64 @@ export interface PackedRles {
   area: Float64Array;
 }
 
+const FIRST_BLOCK = 1 << 16;
+const LARGEST_BLOCK = 32 << 20;
+
 export class PackedRlesBuilder {
   private readonly h = new Growable(Uint32Array, 1 << 12);
   private readonly w = new Growable(Uint32Array, 1 << 12);
-  private readonly start = new Growable(Float64Array, 1 << 12);
-  private readonly bytes = new Growable(Uint8Array, 1 << 20);
+  private readonly block = new Growable(Uint32Array, 1 << 12);
+  private readonly start = new Growable(Uint32Array, 1 << 12);
+  private readonly length = new Growable(Uint32Array, 1 << 12);
   private readonly box = new Growable(Float32Array, 1 << 14);
   private readonly area = new Growable(Float64Array, 1 << 12);
+  private readonly blocks: Uint8Array[] = [];
+  /** The block being filled, as a Buffer (for its latin1 write), and how far. */
+  private current = Buffer.alloc(0);
+  private used = 0;
 
-  get length(): number {
+  get size(): number {
     return this.h.length;
   }
 
   push(rle: Rle): void {
-    this.open(rle.h, rle.w, rleToBbox(rle), rleArea(rle));
-    writeCountsString(rle.counts, (c) => this.bytes.push(c));
+    this.pushString(rle.h, rle.w, rleToString(rle.counts), rleToBbox(rle), rleArea(rle));
   }
 
   /** A counts string already checked to decode (characters 48..111, whole counts), its rleToBbox and area. */
   pushString(h: number, w: number, text: string, box: ArrayLike<number>, area: number): void {
-    this.open(h, w, box, area);
-    this.bytes.pushLatin1(text);
+    if (this.used + text.length > this.current.length) this.nextBlock(text.length);
+    this.h.push(h);
+    this.w.push(w);
+    this.block.push(this.blocks.length);
+    this.start.push(this.used);
+    this.length.push(text.length);
+    for (let k = 0; k < 4; k++) this.box.push(box[k]!);
+    this.area.push(area);
+    this.used += this.current.write(text, this.used, "latin1");
   }
 
   pushAbsent(): void {
-    this.open(0, 0, [0, 0, 0, 0], 0);
+    this.pushString(0, 0, "", [0, 0, 0, 0], 0);
   }
 
-  private open(h: number, w: number, box: ArrayLike<number>, area: number): void {
-    this.area.push(area);
-    this.h.push(h);
-    this.w.push(w);
-    this.start.push(this.bytes.length);
-    for (let k = 0; k < 4; k++) this.box.push(box[k]!);
+  /** Blocks grow from 64 KiB to 32 MiB (small stores stay small); a longer string gets a block of its own. */
+  private nextBlock(atLeast: number): void {
+    if (this.current.length > 0) this.blocks.push(this.current.subarray(0, this.used));
+    const size = Math.max(atLeast, Math.min(LARGEST_BLOCK, Math.max(FIRST_BLOCK, 2 * this.current.length)));
+    this.current = Buffer.allocUnsafe(size);
+    this.used = 0;
   }
 
   build(): PackedRles {
-    const start = new Float64Array(this.start.length + 1);
-    start.set(this.start.view());
-    start[this.start.length] = this.bytes.length;
-    return { h: this.h.view(), w: this.w.view(), start, bytes: this.bytes.view(), box: this.box.view(), area: this.area.view() };
+    // The block being filled is the one after those already closed: its index is blocks.length.
+    const blocks = [...this.blocks, this.current.subarray(0, this.used)];
+    return { h: this.h.view(), w: this.w.view(), block: this.block.view(), start: this.start.view(), length: this.length.view(), blocks, box: this.box.view(), area: this.area.view() };
   }
 }
 
 export function hasMask(packed: PackedRles, i: number): boolean {
-  return packed.start[i + 1]! > packed.start[i]!;
+  return packed.length[i]! > 0;
 }
 
 /**
@@ -75,29 +92,29 @@ export function hasMask(packed: PackedRles, i: number): boolean {
  * over hundreds of thousands of masks then allocates nothing per mask.
  */
 export function unpackRle(packed: PackedRles, i: number, scratch?: Uint32Array): Rle {
-  const decoded = decodeCountsBytes(packed.bytes, packed.start[i]!, packed.start[i + 1]!, scratch);
+  const start = packed.start[i]!;
+  const decoded = decodeCountsBytes(packed.blocks[packed.block[i]!]!, start, start + packed.length[i]!, scratch);
   if ("problem" in decoded) throw new Error(`packed mask ${i}: ${decoded.problem}`);
   return { h: packed.h[i]!, w: packed.w[i]!, counts: decoded.counts };
 }
 
-/** Several stores as one, in order. */
+/** Several stores as one, in order (the blocks are shared, not copied). */
 export function concatPacked(parts: readonly PackedRles[]): PackedRles {
   if (parts.length === 1) return parts[0]!;
   const n = parts.reduce((sum, p) => sum + p.h.length, 0);
-  const out: PackedRles = { h: new Uint32Array(n), w: new Uint32Array(n), start: new Float64Array(n + 1), bytes: new Uint8Array(parts.reduce((sum, p) => sum + p.bytes.length, 0)), box: new Float32Array(4 * n), area: new Float64Array(n) };
+  const out: PackedRles = { h: new Uint32Array(n), w: new Uint32Array(n), block: new Uint32Array(n), start: new Uint32Array(n), length: new Uint32Array(n), blocks: [], box: new Float32Array(4 * n), area: new Float64Array(n) };
   let i = 0;
-  let byte = 0;
   for (const p of parts) {
     const m = p.h.length;
     out.h.set(p.h, i);
     out.w.set(p.w, i);
-    for (let k = 0; k < m; k++) out.start[i + k] = p.start[k]! + byte;
-    out.bytes.set(p.bytes, byte);
+    for (let k = 0; k < m; k++) out.block[i + k] = p.block[k]! + out.blocks.length;
+    out.start.set(p.start, i);
+    out.length.set(p.length, i);
     out.box.set(p.box, 4 * i);
     out.area.set(p.area, i);
+    out.blocks.push(...p.blocks);
     i += m;
-    byte += p.bytes.length;
   }
-  out.start[n] = byte;
   return out;
 }

@@ -17,7 +17,7 @@ export function overlapsFor(iouType: IouType, gt: LvisGroundTruthColumns, dets: 
   if (!gtMasks || !detMasks) throw new Error("segm evaluation needs the masks of the ground truth and of the detections");
   // One scratch for the detection being compared: its counts live there while it meets each ground truth.
   let longest = 0;
-  for (let i = 0; i < detMasks.h.length; i++) longest = Math.max(longest, detMasks.start[i + 1]! - detMasks.start[i]!);
+  for (const length of detMasks.length) longest = Math.max(longest, length);
   const scratch = new Uint32Array(longest);
   return (d, g) => maskIous(d, detMasks, g, gtMasks, scratch);
 }
