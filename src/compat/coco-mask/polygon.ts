@@ -25,44 +25,38 @@ export function rleFromPolygon(xy: ArrayLike<number>, h: number, w: number): Rle
   const crossings: number[] = [];
   let first = true;
   let pu = 0, pv = 0;
-  const visit = (u: number, v: number) => {
-    if (!first && u !== pu) {
-      let xd = u < pu ? u : u - 1;
-      xd = (xd + 0.5) / SCALE - 0.5;
-      if (Math.floor(xd) === xd && xd >= 0 && xd <= w - 1) {
-        let yd = v < pv ? v : pv;
-        yd = (yd + 0.5) / SCALE - 0.5;
-        if (yd < 0) yd = 0;
-        else if (yd > h) yd = h;
-        yd = Math.ceil(yd);
-        crossings.push(xd * h + yd);
-      }
-    }
-    first = false;
-    pu = u;
-    pv = v;
-  };
   for (let j = 0; j < k; j++) {
     let xs = x[j]!, xe = x[j + 1]!, ys = y[j]!, ye = y[j + 1]!;
     const dx = Math.abs(xe - xs), dy = Math.abs(ys - ye);
-    const flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+    const xMajor = dx >= dy;
+    const flip = (xMajor && xs > xe) || (!xMajor && ys > ye);
     if (flip) {
       [xs, xe] = [xe, xs];
       [ys, ye] = [ye, ys];
     }
     // A repeated vertex gives 0 / 0 = NaN; its one point has the u of its neighbours, so its v is
     // never read (the C code's (int)NaN is whatever the CPU gives).
-    const s = dx >= dy ? (ye - ys) / dx : (xe - xs) / dy;
-    if (dx >= dy) {
-      for (let d = 0; d <= dx; d++) {
-        const t = flip ? dx - d : d;
-        visit(t + xs, Math.trunc(ys + s * t + 0.5));
+    const s = xMajor ? (ye - ys) / dx : (xe - xs) / dy;
+    const steps = xMajor ? dx : dy;
+    for (let d = 0; d <= steps; d++) {
+      const t = flip ? steps - d : d;
+      const u = xMajor ? t + xs : Math.trunc(xs + s * t + 0.5);
+      const v = xMajor ? Math.trunc(ys + s * t + 0.5) : t + ys;
+      if (!first && u !== pu) {
+        let xd = u < pu ? u : u - 1;
+        xd = (xd + 0.5) / SCALE - 0.5;
+        if (Math.floor(xd) === xd && xd >= 0 && xd <= w - 1) {
+          let yd = v < pv ? v : pv;
+          yd = (yd + 0.5) / SCALE - 0.5;
+          if (yd < 0) yd = 0;
+          else if (yd > h) yd = h;
+          yd = Math.ceil(yd);
+          crossings.push(xd * h + yd);
+        }
       }
-    } else {
-      for (let d = 0; d <= dy; d++) {
-        const t = flip ? dy - d : d;
-        visit(Math.trunc(xs + s * t + 0.5), t + ys);
-      }
+      first = false;
+      pu = u;
+      pv = v;
     }
   }
   // 4. Sorted toggles become runs; two toggles at one pixel cancel.
