@@ -24,11 +24,24 @@ export function accumulateCategory(
   // for every area range; the outcomes per area range.
   const scores: number[] = [];
   const areas = AREA_RANGES.map(() => ({ truePositive: [] as number[], falsePositive: [] as number[], numGt: 0 }));
+  // An area range where the category has no counted ground truth gets no curve (lvis-api's -1),
+  // so its matching would decide nothing: it is skipped, and with no range left, so are the IoUs.
+  const counted = AREA_RANGES.map(([low, high]) => {
+    for (const gts of gtRows.values()) {
+      for (const g of gts) {
+        const area = gt.annotations.area[g]!;
+        if (!gt.annotations.ignore[g] && area >= low && area <= high) return true;
+      }
+    }
+    return false;
+  });
+  const anyCounted = counted.some(Boolean);
   for (const image of images) {
     const gts = gtRows.get(image) ?? [];
     // Best score first; equal scores keep file order (np.argsort(-score, kind="mergesort")).
     const ranked = [...(detRows.get(image) ?? [])].sort((x, y) => dets.score[y]! - dets.score[x]!);
     for (const d of ranked) scores.push(dets.score[d]!);
+    if (!anyCounted) continue;
     const input = {
       dets: ranked,
       gts,
@@ -40,6 +53,7 @@ export function accumulateCategory(
       notExhaustive: gt.notExhaustive.has(image * gt.categoryCount + category),
     };
     AREA_RANGES.forEach((range, a) => {
+      if (!counted[a]) return;
       const outcome = evaluateImageCategory(input, range);
       const area = areas[a]!;
       area.numGt += outcome.numGt;
