@@ -26,6 +26,16 @@ export interface PackedRles {
   area: Float64Array;
 }
 
+/**
+ * Buffer's own latin1Write, where Node has it (all current versions, undocumented): the public
+ * `write(text, at, "latin1")` normalises its arguments on every call, which costs more than the
+ * copy for the short strings of masks (0.4 us per call on 300k masks).
+ */
+function writeLatin1(buffer: Buffer, text: string, at: number): number {
+  const direct = (buffer as Buffer & { latin1Write?: (text: string, at: number) => number }).latin1Write;
+  return direct ? direct.call(buffer, text, at) : buffer.write(text, at, "latin1");
+}
+
 const FIRST_BLOCK = 1 << 16;
 const LARGEST_BLOCK = 32 << 20;
 
@@ -60,7 +70,7 @@ export class PackedRlesBuilder {
     this.length.push(text.length);
     for (let k = 0; k < 4; k++) this.box.push(box[k]!);
     this.area.push(area);
-    this.used += this.current.write(text, this.used, "latin1");
+    this.used += writeLatin1(this.current, text, this.used);
   }
 
   pushAbsent(): void {
