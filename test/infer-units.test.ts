@@ -87,3 +87,35 @@ describe("postprocessing one image", () => {
     assert.equal(detections[0]!.phrase, "cat");
   });
 });
+
+describe("batchFeeds with reused buffers", () => {
+  it("zeroes the padding and the mask outside each picture, whatever an earlier batch left there", async () => {
+    const { batchFeeds, TensorBuffers } = await import("../src/inference/batch.js");
+    const model = { inputTypes: new Map([["pixel_mask", "int64"]]), hasPixelMask: true, hasTokenTypeIds: false } as unknown as Parameters<typeof batchFeeds>[1];
+    const prompt: EncodedPrompt = { ids: [0, 5, 2], text: "a", tokens: [], offsets: [] } as unknown as EncodedPrompt;
+    const picture = (w: number, h: number, value: number) => ({ width: w, height: h, resized: { width: w, height: h, rgb: new Uint8Array(w * h * 3).fill(value) } });
+    const buffers = new TensorBuffers();
+    // First two white 4x3 pictures, which fill both slots of the buffers.
+    const white4x3 = picture(4, 3, 255);
+    batchFeeds([{ image: white4x3, prompt }, { image: picture(4, 3, 255), prompt }], model, 1, buffers);
+    // Then a batch of a 4x3 picture and a 2x2 one: the second is padded to 4x3.
+    const feeds = batchFeeds([{ image: picture(4, 3, 0), prompt }, { image: picture(2, 2, 255), prompt }], model, 1, buffers);
+    const pixels = feeds["pixel_values"]!.data as Float32Array;
+    const mask = feeds["pixel_mask"]!.data as BigInt64Array;
+    const plane = 12;
+    const white = (1 - 0.485) / 0.229;
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < 3; y++) {
+        for (let x = 0; x < 4; x++) {
+          const inside = x < 2 && y < 2;
+          const v = pixels[(3 + c) * plane + y * 4 + x]!;
+          if (inside) assert.ok(Math.abs(v) > 1, `channel ${c} (${x}, ${y}) holds the picture`);
+          else assert.equal(v, 0, `channel ${c} (${x}, ${y}) is padding`);
+        }
+      }
+    }
+    assert.ok(Math.abs(pixels[3 * plane]! - white) < 1e-6);
+    assert.deepEqual([...mask.subarray(plane, 2 * plane)], [1n, 1n, 0n, 0n, 1n, 1n, 0n, 0n, 0n, 0n, 0n, 0n]);
+    assert.deepEqual([...mask.subarray(0, plane)], Array.from({ length: plane }, () => 1n));
+  });
+});

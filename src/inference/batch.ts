@@ -30,20 +30,16 @@ export class TensorBuffers {
   private buffer = new Float32Array(0);
   private mask = new BigInt64Array(0);
 
-  /** A zeroed float32 view of `length` elements. */
+  /** A float32 view of `length` elements, holding whatever the last batch left: batchFeeds writes every element. */
   pixels(length: number): Float32Array {
     if (this.buffer.length < length) this.buffer = new Float32Array(length);
-    const view = this.buffer.subarray(0, length);
-    view.fill(0);
-    return view;
+    return this.buffer.subarray(0, length);
   }
 
-  /** The int64 pixel_mask (7 MB for one 1066x800 image), zeroed. */
+  /** The int64 pixel_mask (7 MB for one 1066x800 image), as pixels(): every element is written. */
   int64Mask(length: number): BigInt64Array {
     if (this.mask.length < length) this.mask = new BigInt64Array(length);
-    const view = this.mask.subarray(0, length);
-    view.fill(0n);
-    return view;
+    return this.mask.subarray(0, length);
   }
 }
 
@@ -66,6 +62,11 @@ function fillOnes(array: ReturnType<typeof integerArray>, start: number, end: nu
   (array.data as { fill(value: bigint | number, start: number, end: number): unknown }).fill(array.one, start, end);
 }
 
+/** Fills [start, end) with the type's 0. */
+function fillZeros(array: ReturnType<typeof integerArray>, start: number, end: number): void {
+  (array.data as { fill(value: bigint | number, start: number, end: number): unknown }).fill(array.kind === "int64" ? 0n : 0, start, end);
+}
+
 export function batchFeeds(items: readonly BatchItem[], model: ModelSession, padId: number, reusable: TensorBuffers = new TensorBuffers()): Record<string, ort.Tensor> {
   const b = items.length;
   const height = Math.max(...items.map((i) => i.image.resized.height));
@@ -85,16 +86,24 @@ export function batchFeeds(items: readonly BatchItem[], model: ModelSession, pad
     const red = (n * 3) * plane;
     const green = red + plane;
     const blue = green + plane;
+    const [r, g, bl] = NORMALISED as [Float32Array, Float32Array, Float32Array];
     for (let y = 0; y < h; y++) {
       const row = y * width;
       let p = 3 * y * w;
       for (let x = 0; x < w; x++, p += 3) {
-        pixels[red + row + x] = NORMALISED[0]![rgb[p]!]!;
-        pixels[green + row + x] = NORMALISED[1]![rgb[p + 1]!]!;
-        pixels[blue + row + x] = NORMALISED[2]![rgb[p + 2]!]!;
+        pixels[red + row + x] = r[rgb[p]!]!;
+        pixels[green + row + x] = g[rgb[p + 1]!]!;
+        pixels[blue + row + x] = bl[rgb[p + 2]!]!;
       }
+      // The padding right of the picture: zero (the buffers are reused, not cleared).
+      if (w < width) for (const base of [red, green, blue]) pixels.fill(0, base + row + w, base + row + width);
     }
-    for (let y = 0; y < h; y++) fillOnes(mask, n * plane + y * width, n * plane + y * width + w);
+    for (const base of [red, green, blue]) pixels.fill(0, base + h * width, base + plane);
+    for (let y = 0; y < h; y++) {
+      fillOnes(mask, n * plane + y * width, n * plane + y * width + w);
+      fillZeros(mask, n * plane + y * width + w, n * plane + (y + 1) * width);
+    }
+    fillZeros(mask, n * plane + h * width, (n + 1) * plane);
   });
   const length = Math.max(...items.map((i) => i.prompt.ids.length));
   const ids = integerArray(model.inputTypes.get("input_ids"), b * length);
