@@ -8,7 +8,7 @@ import { stopwatch } from "../core/log.js";
 import { ShardOwners } from "./shards.js";
 import { listSome } from "../core/text.js";
 import { readLvisGroundTruth, type LvisGroundTruth } from "../formats/lvis/annotations.js";
-import { readDetections, type Detections } from "../formats/lvis/detections.js";
+import { readDetections, type DetectionIds, type Detections } from "../formats/lvis/detections.js";
 import { detectionAreas, readMaskDetections, type MaskDetections } from "../formats/lvis/mask-detections.js";
 import type { RunContext } from "../json/run-context.js";
 import { boxAreas, type DetectionColumns, type IouType, type LvisGroundTruthColumns } from "../metrics/lvis/columns.js";
@@ -36,11 +36,8 @@ export interface EvalLvisReport {
   areaFromBox: boolean;
 }
 
-interface Part {
-  file: string;
-  image: Int32Array;
-  unknownImages: { count: number; examples: number[] };
-}
+/** One shard as read, whichever IoU type. */
+type Part = Pick<DetectionIds, "image" | "unknownImages"> & { file: string };
 
 export async function evalLvis(options: EvalLvisOptions, { log, read }: RunContext): Promise<EvalLvisReport> {
   const clock = stopwatch();

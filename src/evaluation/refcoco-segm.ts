@@ -97,6 +97,7 @@ async function targetMasks(expressions: ResExpressions, instancesFile: string | 
     for (const { source } of expressions.annotations) if (source.kind === "instance") wanted.add(source.originalId);
     const instances = await readInstanceMasks(instancesFile, wanted, read);
     found(instances.size);
+    const rasterised = new Map<number, Rle>();
     for (const { at, expression: e, source } of expressions.annotations) {
       if (source.kind !== "instance") continue;
       const mask = instances.get(source.originalId);
@@ -108,7 +109,13 @@ async function targetMasks(expressions: ResExpressions, instancesFile: string | 
           `the image is ${height[e]} x ${width[e]} (height x width), but the mask of ${at} (original_id ${source.originalId}) is on ${instancesFile} ${mask.imageAt} (image id ${mask.imageId}), which is ${mask.height} x ${mask.width}`,
         );
       }
-      parts[e]!.push(segmentationRle(instancesFile, `${mask.at}.segmentation`, mask.segmentation, mask.height, mask.width));
+      // RefCOCO has several expressions per object: each object's mask is rasterised once.
+      let rle = rasterised.get(source.originalId);
+      if (!rle) {
+        rle = segmentationRle(instancesFile, `${mask.at}.segmentation`, mask.segmentation, mask.height, mask.width);
+        rasterised.set(source.originalId, rle);
+      }
+      parts[e]!.push(rle);
     }
   }
   return parts.map((list, e) => (list.length === 0 ? emptyMask(height[e]!, width[e]!) : mergeRles(list, false)));

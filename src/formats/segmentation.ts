@@ -7,6 +7,7 @@
  * What pycocotools cannot read (or reads as something else) is an InputError at its JSON path.
  */
 import { InputError } from "../core/errors.js";
+import type { PackedRlesBuilder } from "../compat/coco-mask/packed.js";
 import { rleFromPolygon } from "../compat/coco-mask/polygon.js";
 import { mergeRles, type Rle } from "../compat/coco-mask/rle.js";
 import { rleFromString, scanCountsString } from "../compat/coco-mask/rle-string.js";
@@ -100,4 +101,16 @@ export function checkImageSize(file: string, at: string, image: Record<string, u
     size[key] = value;
   }
   return size;
+}
+
+/**
+ * Adds a checked segmentation's mask on an h x w image to a packed store: a compressed RLE as its
+ * string (its size checked, its counts never decoded: the scan gave its box and area), anything
+ * else rasterised and encoded.
+ */
+export function packSegmentation(packed: PackedRlesBuilder, file: string, at: string, segmentation: Segmentation, h: number, w: number): void {
+  if (segmentation.kind === "compressed") {
+    checkRleSize(file, at, segmentation, h, w);
+    packed.pushString(h, w, segmentation.text, segmentation.box, segmentation.area);
+  } else packed.push(segmentationRle(file, at, segmentation, h, w));
 }

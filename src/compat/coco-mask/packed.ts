@@ -12,7 +12,7 @@ import { decodeCountsBytes, rleToString } from "./rle-string.js";
 export interface PackedRles {
   h: Uint32Array;
   w: Uint32Array;
-  /** Mask i's string is blocks[block[i]][start[i] .. start[i] + length[i]); length 0: no mask. */
+  /** Mask i's string is blocks[block[i]][start[i] .. start[i] + length[i]). */
   block: Uint32Array;
   start: Uint32Array;
   length: Uint32Array;
@@ -52,10 +52,6 @@ export class PackedRlesBuilder {
   private current = Buffer.alloc(0);
   private used = 0;
 
-  get size(): number {
-    return this.h.length;
-  }
-
   push(rle: Rle): void {
     this.pushString(rle.h, rle.w, rleToString(rle.counts), rleToBbox(rle), rleArea(rle));
   }
@@ -73,10 +69,6 @@ export class PackedRlesBuilder {
     this.used += writeLatin1(this.current, text, this.used);
   }
 
-  pushAbsent(): void {
-    this.pushString(0, 0, "", [0, 0, 0, 0], 0);
-  }
-
   /** Blocks grow from 64 KiB to 32 MiB (small stores stay small); a longer string gets a block of its own. */
   private nextBlock(atLeast: number): void {
     if (this.current.length > 0) this.blocks.push(this.current.subarray(0, this.used));
@@ -90,10 +82,6 @@ export class PackedRlesBuilder {
     const blocks = [...this.blocks, this.current.subarray(0, this.used)];
     return { h: this.h.view(), w: this.w.view(), block: this.block.view(), start: this.start.view(), length: this.length.view(), blocks, box: this.box.view(), area: this.area.view() };
   }
-}
-
-export function hasMask(packed: PackedRles, i: number): boolean {
-  return packed.length[i]! > 0;
 }
 
 /**

@@ -105,26 +105,10 @@ export function scanCountsString(text: string, h: number, w: number): CountsScan
   let cc = 0, xs = w, ys = h, xe = 0, ye = 0, xp = 0;
   let pending = 0;
   let col = 0, colStart = 0;
-  while (p < n) {
-    // Up to 6 groups (30 bits) in int32 arithmetic; longer values (counts of 2^29 and more) in doubles.
-    let x = 0;
-    let shift = 0;
-    let c = 0x20;
-    while (c & 0x20) {
-      if (p >= n) return { problem: "the string ends inside a count (its last character has the continuation bit 0x20)" };
-      const code = text.charCodeAt(p++);
-      if (code < 48 || code > 111) return { problem: `character ${p - 1} (${JSON.stringify(text[p - 1])}) is not in the RLE alphabet '0'..'o'` };
-      c = code - 48;
-      if (shift === 30) return longCount(text, h, w);
-      x |= (c & 0x1f) << shift;
-      shift += 5;
-    }
-    // Sign extension of the last group (x |= -1 << 5k).
-    if (c & 0x10) x |= -1 << shift;
-    // (uint) of the long sum, which ToUint32 (>>> 0) is.
-    const count = (m > 2 ? x + before2 : x) >>> 0;
-    if (m > 0) {
-      // rleToBbox's step for count j = m - 1.
+  for (;;) {
+    const atEnd = p >= n;
+    // rleToBbox's step for count j = m - 1, once count m shows it is not the last of an odd m.
+    if (m > 0 && (!atEnd || ((m - 1) & 1) === 1)) {
       const odd = (m - 1) & 1;
       cc = (cc + pending) >>> 0;
       const t = (cc - odd) >>> 0;
@@ -149,26 +133,30 @@ export function scanCountsString(text: string, h: number, w: number): CountsScan
       if (y < ys) ys = y;
       if (y > ye) ye = y;
     }
+    if (atEnd) break;
+    // Up to 6 groups (30 bits) in int32 arithmetic; longer values (counts of 2^29 and more) in doubles.
+    let x = 0;
+    let shift = 0;
+    let c = 0x20;
+    while (c & 0x20) {
+      if (p >= n) return { problem: "the string ends inside a count (its last character has the continuation bit 0x20)" };
+      const code = text.charCodeAt(p++);
+      if (code < 48 || code > 111) return { problem: `character ${p - 1} (${JSON.stringify(text[p - 1])}) is not in the RLE alphabet '0'..'o'` };
+      c = code - 48;
+      if (shift === 30) return longCount(text, h, w);
+      x |= (c & 0x1f) << shift;
+      shift += 5;
+    }
+    // Sign extension of the last group (x |= -1 << 5k).
+    if (c & 0x10) x |= -1 << shift;
+    // (uint) of the long sum, which ToUint32 (>>> 0) is.
+    const count = (m > 2 ? x + before2 : x) >>> 0;
     pending = count;
     pixels += count;
     if (m & 1) area += count;
     before2 = before1;
     before1 = count;
     m++;
-  }
-  if (m > 0 && ((m - 1) & 1) === 1) {
-    cc = (cc + pending) >>> 0;
-    const t = (cc - 1) >>> 0;
-    col = Math.floor(t / h);
-    const y = t - col * h;
-    if (xp < col) {
-      ys = 0;
-      ye = h - 1;
-    }
-    if (col < xs) xs = col;
-    if (col > xe) xe = col;
-    if (y < ys) ys = y;
-    if (y > ye) ye = y;
   }
   const box: [number, number, number, number] = m < 2 ? [0, 0, 0, 0] : [xs, ys, (xe - xs + 1) >>> 0, (ye - ys + 1) >>> 0];
   return { runs: m, pixels, area: area >>> 0, box };

@@ -167,72 +167,62 @@ export function intersectionAndUnion(dt: Rle, gt: Rle): { intersection: number; 
   return { intersection, union };
 }
 
-/**
- * `bbIou` on [x, y, w, h] boxes (4 numbers each, packed), float64: rows are detections, columns
- * ground truth. For a crowd ground truth the union is the detection's area.
- */
-export function boxIous(dt: Float64Array, gt: Float64Array, iscrowd?: ArrayLike<number>): Float64Array {
-  const m = dt.length / 4, n = gt.length / 4;
-  const out = new Float64Array(m * n);
-  for (let g = 0; g < n; g++) {
-    const gx = gt[4 * g]!, gy = gt[4 * g + 1]!, gw = gt[4 * g + 2]!, gh = gt[4 * g + 3]!;
-    const ga = gw * gh;
-    const crowd = iscrowd !== undefined && !!iscrowd[g];
-    for (let d = 0; d < m; d++) {
-      const dx = dt[4 * d]!, dy = dt[4 * d + 1]!, dw = dt[4 * d + 2]!, dh = dt[4 * d + 3]!;
-      const da = dw * dh;
-      const iw = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
-      if (iw <= 0) continue;
-      const ih = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
-      if (ih <= 0) continue;
-      const i = iw * ih;
-      out[d * n + g] = i / (crowd ? da : da + ga - i);
-    }
-  }
-  return out;
-}
+/** Packed [x, y, w, h] boxes, 4 numbers each (float32 holds whole-pixel boxes exactly). */
+export type PackedBoxes = Float32Array | Float64Array;
 
-/** bbIou of box `d` of `dt` and box `g` of `gt` (packed [x, y, w, h]), no crowd. */
-export function boxIou(dt: Float64Array, d: number, gt: Float64Array, g: number): number {
+/**
+ * bbIou's intersection of box `d` of `dt` and box `g` of `gt`: w * h of the overlap, 0 where the
+ * overlap has no positive width or height (bbIou leaves those pairs at 0).
+ */
+export function boxIntersection(dt: PackedBoxes, d: number, gt: PackedBoxes, g: number): number {
   const dx = dt[4 * d]!, dy = dt[4 * d + 1]!, dw = dt[4 * d + 2]!, dh = dt[4 * d + 3]!;
   const gx = gt[4 * g]!, gy = gt[4 * g + 1]!, gw = gt[4 * g + 2]!, gh = gt[4 * g + 3]!;
   const iw = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
   if (iw <= 0) return 0;
   const ih = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
   if (ih <= 0) return 0;
-  const i = iw * ih;
-  return i / (dw * dh + gw * gh - i);
+  return iw * ih;
 }
 
-/** rleIou's value for a pair whose boxes overlap, no crowd: -1 for other sizes, 0 without intersection, else I / U. */
-export function maskIou(dt: Rle, gt: Rle): number {
+/** bbIou of one pair in float64; for a crowd ground truth the union is the detection's area. */
+export function boxIou(dt: PackedBoxes, d: number, gt: PackedBoxes, g: number, crowd = false): number {
+  const i = boxIntersection(dt, d, gt, g);
+  if (i === 0) return 0;
+  const da = dt[4 * d + 2]! * dt[4 * d + 3]!;
+  return i / (crowd ? da : da + gt[4 * g + 2]! * gt[4 * g + 3]! - i);
+}
+
+/** `bbIou` on packed boxes: rows are detections, columns ground truth. */
+export function boxIous(dt: PackedBoxes, gt: PackedBoxes, iscrowd?: ArrayLike<number>): Float64Array {
+  const m = dt.length / 4, n = gt.length / 4;
+  const out = new Float64Array(m * n);
+  for (let g = 0; g < n; g++) {
+    const crowd = iscrowd !== undefined && !!iscrowd[g];
+    for (let d = 0; d < m; d++) out[d * n + g] = boxIou(dt, d, gt, g, crowd);
+  }
+  return out;
+}
+
+/**
+ * rleIou's value for a pair whose boxes overlap: -1 for masks of other sizes, 0 without
+ * intersection, else I / U, or I / area(dt) for a crowd ground truth.
+ */
+export function maskIou(dt: Rle, gt: Rle, crowd = false): number {
   if (dt.h !== gt.h || dt.w !== gt.w) return -1;
   const { intersection, union } = intersectionAndUnion(dt, gt);
-  return intersection === 0 ? 0 : intersection / union;
+  return intersection === 0 ? 0 : intersection / (crowd ? rleArea(dt) : union);
 }
 
 /**
  * `rleIou` (pycocotools `iou`): rows are detections, columns ground truth. Only pairs whose boxes
- * overlap (box IoU > 0) get a mask IoU; masks of different sizes there give -1; no intersection
- * gives 0; a crowd ground truth divides by the detection's area. Boxes may be passed in when the
- * caller has them already (packed [x, y, w, h], as rleToBbox gives).
+ * overlap (box IoU > 0) get a mask IoU (maskIou).
  */
-export function rleIous(dt: readonly Rle[], gt: readonly Rle[], iscrowd?: ArrayLike<number>, boxes?: { dt: Float64Array; gt: Float64Array }): Float64Array {
-  const dtBoxes = boxes?.dt ?? packedBoxes(dt);
-  const gtBoxes = boxes?.gt ?? packedBoxes(gt);
-  const out = boxIous(dtBoxes, gtBoxes, iscrowd);
+export function rleIous(dt: readonly Rle[], gt: readonly Rle[], iscrowd?: ArrayLike<number>): Float64Array {
+  const out = boxIous(packedBoxes(dt), packedBoxes(gt), iscrowd);
   const n = gt.length;
   for (let d = 0; d < dt.length; d++) {
     for (let g = 0; g < n; g++) {
-      if (!(out[d * n + g]! > 0)) continue;
-      const D = dt[d]!, G = gt[g]!;
-      if (D.h !== G.h || D.w !== G.w) {
-        out[d * n + g] = -1;
-        continue;
-      }
-      const { intersection, union } = intersectionAndUnion(D, G);
-      const crowd = iscrowd !== undefined && !!iscrowd[g];
-      out[d * n + g] = intersection === 0 ? 0 : intersection / (crowd ? rleArea(D) : union);
+      if (out[d * n + g]! > 0) out[d * n + g] = maskIou(dt[d]!, gt[g]!, iscrowd !== undefined && !!iscrowd[g]);
     }
   }
   return out;

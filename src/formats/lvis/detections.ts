@@ -9,14 +9,18 @@ import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import type { LvisGroundTruth } from "./annotations.js";
 import { cocoBoxProblem, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 
-export interface Detections {
-  /** Per detection, in file order: image and category indices, [x, y, w, h], score. */
+/** What every LVIS results reader keeps: per detection, in file order, image and category indices and score. */
+export interface DetectionIds {
   image: Int32Array;
   category: Int32Array;
-  bbox: Float64Array;
   score: Float64Array;
   /** Detections whose image is not in the ground truth (kept out under --ignore-unknown-images). */
   unknownImages: { count: number; examples: number[] };
+}
+
+export interface Detections extends DetectionIds {
+  /** [x, y, w, h] per detection. */
+  bbox: Float64Array;
 }
 
 const LIST_EXPECTED = "expected a list of detections [{image_id, category_id, bbox, score}, ...]";

@@ -6,7 +6,7 @@
  */
 import { InputError } from "../../core/errors.js";
 import { PackedRlesBuilder, type PackedRles } from "../../compat/coco-mask/packed.js";
-import { checkSegmentation, segmentationRle, type Segmentation } from "../segmentation.js";
+import { checkSegmentation, packSegmentation, type Segmentation } from "../segmentation.js";
 
 export class GroundTruthMasks {
   private readonly segmentations: Segmentation[] = [];
@@ -27,9 +27,7 @@ export class GroundTruthMasks {
     this.segmentations.forEach((segmentation, a) => {
       const i = imageOf[a]!;
       const at = `${this.places[a]!}.segmentation`;
-      const rle = segmentationRle(this.file, at, segmentation, height[i]!, width[i]!);
-      if (segmentation.kind === "compressed") packed.pushString(rle.h, rle.w, segmentation.text, segmentation.box, segmentation.area);
-      else packed.push(rle);
+      packSegmentation(packed, this.file, at, segmentation, height[i]!, width[i]!);
     });
     return packed.build();
   }

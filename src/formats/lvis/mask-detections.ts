@@ -9,27 +9,22 @@ import { InputError, childPath } from "../../core/errors.js";
 import { Growable, concatTyped } from "../../core/growable.js";
 import { PackedRlesBuilder, concatPacked, type PackedRles } from "../../compat/coco-mask/packed.js";
 import { rleFromBox } from "../../compat/coco-mask/polygon.js";
-import { rleArea } from "../../compat/coco-mask/rle.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import { cocoBoxProblem } from "../../json/validate.js";
-import { checkRleSize, checkSegmentation, segmentationRle } from "../segmentation.js";
+import { checkSegmentation, packSegmentation } from "../segmentation.js";
 import type { LvisGroundTruth } from "./annotations.js";
-import { checkDetectionRecord, resolveDetection } from "./detections.js";
+import { checkDetectionRecord, resolveDetection, type DetectionIds } from "./detections.js";
 
-export interface MaskDetections {
+export interface MaskDetections extends DetectionIds {
   file: string;
-  image: Int32Array;
-  category: Int32Array;
-  score: Float64Array;
   /** bbox w * h, NaN for a detection without `bbox`. */
   boxArea: Float64Array;
-  /** The mask's pixel count, NaN for a detection without `segmentation`. */
-  maskArea: Float64Array;
+  /** 1 where the detection has a `segmentation` (its mask's pixel count is then masks.area). */
+  segmented: Uint8Array;
   /** Each detection's mask; one without `segmentation` has its box as a polygon (LVISResults). */
   masks: PackedRles;
   /** Index (in this file's list) of each kept detection, for messages. */
   listIndex: Float64Array;
-  unknownImages: { count: number; examples: number[] };
 }
 
 const LIST_EXPECTED = "expected a list of detections [{image_id, category_id, segmentation, score}, ...]";
@@ -43,7 +38,7 @@ export async function readMaskDetections(file: string, gt: GroundTruthIndex, ign
   const category = new Growable(Int32Array, 1 << 16);
   const score = new Growable(Float64Array, 1 << 16);
   const boxArea = new Growable(Float64Array, 1 << 16);
-  const maskArea = new Growable(Float64Array, 1 << 16);
+  const segmented = new Growable(Uint8Array, 1 << 16);
   const listIndex = new Growable(Float64Array, 1 << 16);
   const masks = new PackedRlesBuilder();
   const unknownImages = { count: 0, examples: [] as number[] };
@@ -64,23 +59,11 @@ export async function readMaskDetections(file: string, gt: GroundTruthIndex, ign
       const i = ids.image;
       const h = imageHeight[i]!, w = imageWidth[i]!;
       const b = box as number[] | undefined;
-      if (segmentationValue === undefined) {
-        // LVISResults: a box detection without segmentation becomes the polygon of its box.
-        masks.push(rleFromBox(b!, h, w));
-        maskArea.push(NaN);
-      } else {
-        const segmentation = checkSegmentation(file, `${at}.segmentation`, segmentationValue);
-        // An RLE of another size would never match (lvis-api's iou gives -1): refused here.
-        if (segmentation.kind === "compressed") {
-          checkRleSize(file, `${at}.segmentation`, segmentation, h, w);
-          masks.pushString(h, w, segmentation.text, segmentation.box, segmentation.area);
-          maskArea.push(segmentation.area);
-        } else {
-          const rle = segmentationRle(file, `${at}.segmentation`, segmentation, h, w);
-          masks.push(rle);
-          maskArea.push(rleArea(rle));
-        }
-      }
+      // LVISResults: a box detection without segmentation becomes the polygon of its box. An RLE
+      // of another size than its image's would never match (lvis-api's iou gives -1): refused.
+      if (segmentationValue === undefined) masks.push(rleFromBox(b!, h, w));
+      else packSegmentation(masks, file, `${at}.segmentation`, checkSegmentation(file, `${at}.segmentation`, segmentationValue), h, w);
+      segmented.push(segmentationValue === undefined ? 0 : 1);
       image.push(i);
       category.push(ids.category);
       score.push(ids.score);
@@ -95,7 +78,7 @@ export async function readMaskDetections(file: string, gt: GroundTruthIndex, ign
     category: category.view(),
     score: score.view(),
     boxArea: boxArea.view(),
-    maskArea: maskArea.view(),
+    segmented: segmented.view(),
     masks: masks.build(),
     listIndex: listIndex.view(),
     unknownImages,
@@ -113,19 +96,20 @@ export function detectionAreas(parts: readonly MaskDetections[], protocol: "stan
   const first = parts.find((p) => p.score.length > 0);
   const byBox = protocol === "standard" && first !== undefined && !Number.isNaN(first.boxArea[0]);
   for (const part of parts) {
-    const areas = byBox ? part.boxArea : part.maskArea;
-    const d = areas.findIndex((v) => Number.isNaN(v));
+    const d = byBox ? part.boxArea.findIndex((v) => Number.isNaN(v)) : part.segmented.indexOf(0);
     if (d < 0) continue;
     const at = `[${part.listIndex[d]}]`;
     if (byBox) throw new InputError(part.file, `${at}.bbox`, `missing: the first detection (${first!.file} ${`[${first!.listIndex[0]}]`}) has a bbox, so lvis-api takes every detection's area from its bbox`);
     throw new InputError(part.file, `${at}.segmentation`, protocol === "fixed" ? "missing (fixed mask AP needs every detection's mask)" : "missing: the first detection has no bbox, so lvis-api takes every detection's area from its mask");
   }
+  const masks = concatPacked(parts.map((d) => d.masks));
   return {
     image: concatTyped(Int32Array, parts.map((d) => d.image)),
     category: concatTyped(Int32Array, parts.map((d) => d.category)),
     score: concatTyped(Float64Array, parts.map((d) => d.score)),
-    area: concatTyped(Float64Array, parts.map((d) => (byBox ? d.boxArea : d.maskArea))),
-    masks: concatPacked(parts.map((d) => d.masks)),
+    // Mask areas are the packed masks' own (every detection has a segmentation here).
+    area: byBox ? concatTyped(Float64Array, parts.map((d) => d.boxArea)) : masks.area,
+    masks,
     byBox,
   };
 }

@@ -6,8 +6,9 @@
 import { basename, extname } from "node:path";
 import { InputError, childPath } from "../../core/errors.js";
 import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
+import type { JsonKey } from "../../json/selectors.js";
 import { checkCocoAnnotation } from "../coco.js";
-import { describeJsonValue, integerProblem, objectProblem } from "../../json/validate.js";
+import { describeJsonValue, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 
 export interface RefexpGroundTruth {
   /** Image (= expression) ids in file order, as the text of the JSON number. */
@@ -22,6 +23,22 @@ export interface RefexpGroundTruth {
   targetBoxes: Float64Array;
 }
 
+/**
+ * An `images[]` entry, which is one expression: an object with an integer `id` not seen before (in
+ * `indexOfId`, id text -> index) and, if any, a string `dataset_name`.
+ */
+export function checkExpressionImage(file: string, key: JsonKey, image: unknown, indexOfId: ReadonlyMap<string, number>): { at: string; record: Record<string, unknown>; id: string; datasetName: string | undefined } {
+  const at = childPath("images", key);
+  if (!isRecord(image)) throw new InputError(file, at, objectProblem(image) ?? "");
+  const idProblem = integerProblem(image["id"]);
+  if (idProblem) throw new InputError(file, `${at}.id`, idProblem);
+  const id = String(image["id"]);
+  if (indexOfId.has(id)) throw new InputError(file, `${at}.id`, `duplicate image id ${id} (also images[${indexOfId.get(id)}])`);
+  const datasetName = image["dataset_name"];
+  if (datasetName !== undefined && typeof datasetName !== "string") throw new InputError(file, `${at}.dataset_name`, `expected a string, got ${describeJsonValue(datasetName)}`);
+  return { at, record: image, id, datasetName };
+}
+
 export async function readRefexpAnnotations(file: string, settings: JsonReadSettings = {}): Promise<RefexpGroundTruth> {
   // MDETR's files carry `dataset_name`; files without it are one bucket named after the file.
   const fileBucket = basename(file, extname(file));
@@ -33,19 +50,7 @@ export async function readRefexpAnnotations(file: string, settings: JsonReadSett
 
   const result = await readJson(file, {
     "$.images.*": (image, key) => {
-      const at = childPath("images", key);
-      const problem = objectProblem(image);
-      if (problem) throw new InputError(file, at, problem);
-      const { id, dataset_name: datasetName } = image as Record<string, unknown>;
-      const idProblem = integerProblem(id);
-      if (idProblem) throw new InputError(file, `${at}.id`, idProblem);
-      const idText = String(id);
-      if (indexOfImageId.has(idText)) {
-        throw new InputError(file, `${at}.id`, `duplicate image id ${idText} (also images[${indexOfImageId.get(idText)}])`);
-      }
-      if (datasetName !== undefined && typeof datasetName !== "string") {
-        throw new InputError(file, `${at}.dataset_name`, `expected a string, got ${describeJsonValue(datasetName)}`);
-      }
+      const { id: idText, datasetName } = checkExpressionImage(file, key, image, indexOfImageId);
       indexOfImageId.set(idText, imageIds.length);
       imageIds.push(idText);
       bucketOf.push(datasetName ?? fileBucket);

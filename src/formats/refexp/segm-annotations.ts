@@ -8,8 +8,9 @@
  */
 import { InputError, childPath } from "../../core/errors.js";
 import { expectArrayContainer, readJson, type JsonReadSettings } from "../../json/reader.js";
-import { describeJsonValue, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
+import { integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 import { checkImageSize, checkSegmentation, type Segmentation } from "../segmentation.js";
+import { checkExpressionImage } from "./annotations.js";
 
 /** Where an annotation's mask comes from. */
 export type ResMaskSource = { kind: "segmentation"; segmentation: Segmentation } | { kind: "instance"; originalId: number };
@@ -60,15 +61,8 @@ export async function readResExpressions(file: string, instances: boolean, setti
   const result = await readJson(
     file,
     {
-      "$.images.*": (image, key) => {
-        const at = childPath("images", key);
-        if (!isRecord(image)) throw new InputError(file, at, objectProblem(image) ?? "");
-        const idProblem = integerProblem(image["id"]);
-        if (idProblem) throw new InputError(file, `${at}.id`, idProblem);
-        const id = String(image["id"]);
-        if (indexOfId.has(id)) throw new InputError(file, `${at}.id`, `duplicate image id ${id} (also images[${indexOfId.get(id)}])`);
-        const datasetName = image["dataset_name"];
-        if (datasetName !== undefined && typeof datasetName !== "string") throw new InputError(file, `${at}.dataset_name`, `expected a string, got ${describeJsonValue(datasetName)}`);
+      "$.images.*": (element, key) => {
+        const { at, record: image, id, datasetName } = checkExpressionImage(file, key, element, indexOfId);
         const { height, width } = checkImageSize(file, at, image, MASK_SIZE);
         heights.push(height);
         widths.push(width);

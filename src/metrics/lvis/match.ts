@@ -2,6 +2,7 @@
  * LVISEval.compute_iou and evaluate_img for one (category, image): greedy matching of detections,
  * best score first, to ground truth at each IoU threshold and for each area range.
  */
+import { boxIou } from "../../compat/coco-mask/rle.js";
 import { linspace } from "../../compat/numpy.js";
 
 /** Params.iou_thrs and rec_thrs. */
@@ -19,19 +20,7 @@ export const AREA_LABELS = ["all", "small", "medium", "large"] as const;
 /** pycocotools' bbIou for [x, y, w, h] boxes, no crowd: rows are detections, columns ground truth. */
 export function boxIous(dets: readonly number[], detBoxes: Float64Array, gts: readonly number[], gtBoxes: Float64Array): Float64Array {
   const ious = new Float64Array(dets.length * gts.length);
-  dets.forEach((d, i) => {
-    const dx = detBoxes[4 * d]!, dy = detBoxes[4 * d + 1]!, dw = detBoxes[4 * d + 2]!, dh = detBoxes[4 * d + 3]!;
-    const da = dw * dh;
-    gts.forEach((g, j) => {
-      const gx = gtBoxes[4 * g]!, gy = gtBoxes[4 * g + 1]!, gw = gtBoxes[4 * g + 2]!, gh = gtBoxes[4 * g + 3]!;
-      const w = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
-      if (w <= 0) return;
-      const h = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
-      if (h <= 0) return;
-      const inter = w * h;
-      ious[i * gts.length + j] = inter / (da + gw * gh - inter);
-    });
-  });
+  dets.forEach((d, i) => gts.forEach((g, j) => (ious[i * gts.length + j] = boxIou(detBoxes, d, gtBoxes, g))));
   return ious;
 }
 

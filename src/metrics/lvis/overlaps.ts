@@ -4,7 +4,7 @@
  * Rows are detections in evaluation order, columns ground truth in file order.
  */
 import { unpackRle, type PackedRles } from "../../compat/coco-mask/packed.js";
-import { maskIou, type Rle } from "../../compat/coco-mask/rle.js";
+import { boxIntersection, maskIou, type Rle } from "../../compat/coco-mask/rle.js";
 import type { DetectionColumns, IouType, LvisGroundTruthColumns } from "./columns.js";
 import { IOU_THRESHOLDS, boxIous } from "./match.js";
 
@@ -39,20 +39,15 @@ function maskIous(dets: readonly number[], detMasks: PackedRles, gts: readonly n
   const out = new Float64Array(dets.length * n);
   if (n === 0) return out;
   const gtRles: (Rle | undefined)[] = new Array<Rle | undefined>(n);
-  const db = detMasks.box, gb = gtMasks.box;
   dets.forEach((d, i) => {
     let dt: Rle | undefined;
-    const dx = db[4 * d]!, dy = db[4 * d + 1]!, dw = db[4 * d + 2]!, dh = db[4 * d + 3]!;
     const aD = detMasks.area[d]!;
     for (let j = 0; j < n; j++) {
       const g = gts[j]!;
-      const gx = gb[4 * g]!, gy = gb[4 * g + 1]!, gw = gb[4 * g + 2]!, gh = gb[4 * g + 3]!;
-      const iw = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
-      if (iw <= 0) continue;
-      const ih = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
-      if (ih <= 0) continue;
+      const overlap = boxIntersection(detMasks.box, d, gtMasks.box, g);
+      if (overlap === 0) continue;
       const aG = gtMasks.area[g]!;
-      const most = Math.min(aD, aG, iw * ih);
+      const most = Math.min(aD, aG, overlap);
       if (most / (aD + aG - most) < LOWEST_THRESHOLD) continue;
       dt ??= unpackRle(detMasks, d, scratch);
       const gtRle = (gtRles[j] ??= unpackRle(gtMasks, g));
