@@ -29,6 +29,7 @@ import { parseSelectors, kindOf, RepeatedKey, type ContainerKind, type JsonKey, 
 import { SkippedNonFinite, splitJson, SplitSyntaxError, UnsupportedShape, type RawVisitor } from "./splitter.js";
 import { isRecord, nonFiniteNumberPath } from "./validate.js";
 import { describeSyntaxError, parseStreaming, streamPass } from "./stream-engine.js";
+import type { ElementDecoder } from "./byte-cursor.js";
 
 export type { ContainerKind, JsonKey, JsonVisitor } from "./selectors.js";
 export type { RawVisitor } from "./splitter.js";
@@ -61,6 +62,12 @@ export interface JsonReadExtras {
   skip?: Readonly<Record<string, string>>;
   /** Top-level containers whose elements' file offsets are wanted (see JsonReadResult.offsets). */
   offsets?: readonly string[];
+  /**
+   * Per selector (`$.*`), a fast path for its array elements (byte-cursor.ts) that keeps what it
+   * reads itself; the visitor sees only the elements it leaves. The split engine only: the others
+   * visit every element, so a reader must do the same with either.
+   */
+  decode?: Readonly<Record<string, ElementDecoder>>;
 }
 
 export type JsonEngine = "parse" | "split" | "stream";
@@ -214,6 +221,7 @@ async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, 
   const counted = selectors.map((s) => {
     const rootKey = s.segments[0];
     const skipMember = rootKey === undefined ? undefined : extras.skip?.[rootKey];
+    const decode = extras.decode?.[`${s.container}.*`];
     return {
       rootKey,
       visit: (value: unknown, key: JsonKey) => {
@@ -221,6 +229,12 @@ async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, 
         s.visit(value, key);
       },
       ...(skipMember === undefined ? {} : { skipMember }),
+      // What the fast path keeps counts as visited: the library must not read the file again then.
+      ...(decode === undefined ? {} : { decode: (bytes: Buffer, start: number) => {
+        const end = decode(bytes, start);
+        if (end >= 0) visits++;
+        return end;
+      } }),
       offsets: rootKey !== undefined && (extras.offsets ?? []).includes(rootKey),
     };
   });

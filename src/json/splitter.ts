@@ -20,6 +20,7 @@ import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, ty
 import { INCOMPLETE, skipJsonValue, SkippedValueProblem } from "./skip-value.js";
 import { isRecord, nonFiniteNumberPath } from "./validate.js";
 import { Growable } from "../core/growable.js";
+import type { ElementDecoder } from "./byte-cursor.js";
 
 export interface SplitSelector {
   /** undefined selects the root's elements (`$.*`); a key selects `$.<key>.*`. */
@@ -38,6 +39,11 @@ export interface SplitSelector {
   skipMember?: string;
   /** Record the file offsets of the brackets and commas around the container's elements. */
   offsets?: boolean;
+  /**
+   * A fast path for the (array) container's elements (byte-cursor.ts): each element it takes is
+   * not parsed and not visited; the visitor gets the others, parsed.
+   */
+  decode?: ElementDecoder;
 }
 
 /** Receives one array element as bytes (a view, valid only during the call). */
@@ -81,6 +87,8 @@ function repeatedKeyIn(objectText: string): string | undefined {
 }
 
 const BATCH_BYTES = 1 << 20;
+/** The most an element the fast path waits on may hold before the parser takes it instead. */
+const CARRY_BYTES = 64 << 10;
 const MAX_SKELETON_BYTES = 256 << 20;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -95,6 +103,10 @@ const NULL = Buffer.from("null");
 const isOpen = (c: number) => c === 0x5b || c === 0x7b;
 const isClose = (c: number) => c === 0x5d || c === 0x7d;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const skipSpace = (bytes: Uint8Array, i: number) => {
+  while (i < bytes.length && isSpace(bytes[i]!)) i++;
+  return i;
+};
 
 export async function splitJson(file: string, selectors: SplitSelector[], batchBytes = BATCH_BYTES, hash?: ChunkHash, onChunk?: (bytes: number) => void): Promise<SplitResult> {
   const splitter = new Splitter(selectors, batchBytes);
@@ -123,6 +135,7 @@ class Splitter {
   private batchCommas = 0;
   private readonly byKey = new Map<string, JsonVisitor>();
   private readonly rawByKey = new Map<string, RawVisitor>();
+  private readonly decodeByKey = new Map<string | undefined, ElementDecoder>();
   private readonly skipByKey = new Map<string, string>();
   private readonly offsetsByKey = new Map<string, Growable<Float64Array>>();
   private readonly rootVisitor: JsonVisitor | undefined;
@@ -139,6 +152,17 @@ class Splitter {
   // The selected container being split, if any.
   private visit: JsonVisitor | undefined;
   private raw: RawVisitor | undefined;
+  private decode: ElementDecoder | undefined;
+  // The fast path (SplitSelector.decode): elements it kept since the last flush; whether it
+  // handed the batch to the parser (until the next cut); where it stands between elements; and
+  // the start of an element it could not finish because the piece ended (tried again with the
+  // next piece in front).
+  private kept = 0;
+  private slow = false;
+  private afterElement = false;
+  private afterComma = false;
+  private carry: Buffer | undefined;
+  private ending = false;
   /** Raw mode: offsets in the batch of the commas between its elements. */
   private cuts: number[] = [];
   private offsets: Growable<Float64Array> | undefined;
@@ -162,12 +186,18 @@ class Splitter {
   private afterCut = false;
   private index = 0;
 
+  /** Within this many bytes of a piece's end, an element the fast path cannot finish waits for the next piece. */
+  private readonly carryBytes: number;
+
   constructor(
     selectors: SplitSelector[],
     private readonly batchBytes: number,
   ) {
+    // (Tests' tiny batches keep it small, so that every path is taken in a small file.)
+    this.carryBytes = Math.min(CARRY_BYTES, 4 * batchBytes);
     this.rootVisitor = selectors.find((s) => s.rootKey === undefined)?.visit;
     for (const s of selectors) {
+      if (s.decode && !s.skipMember && !s.raw && !s.offsets) this.decodeByKey.set(s.rootKey, s.decode);
       if (s.rootKey === undefined) continue;
       this.byKey.set(s.rootKey, s.visit);
       if (s.raw) this.rawByKey.set(s.rootKey, s.raw);
@@ -178,10 +208,23 @@ class Splitter {
   }
 
   /** `fileOffset`: where the chunk's first byte is in the file. */
-  write(chunk: Buffer, fileOffset: number): void {
+  write(piece: Buffer, pieceOffset: number): void {
+    let chunk = piece;
+    let fileOffset = pieceOffset;
+    if (this.carry) {
+      chunk = Buffer.concat([this.carry, piece]);
+      fileOffset -= this.carry.length;
+      this.carry = undefined;
+    }
     let segment = 0;
     const n = chunk.length;
     scan: for (let i = 0; i < n; i++) {
+      if (this.decode && !this.slow && this.depth === this.interiorDepth) {
+        // Between elements of a container with a fast path: nothing here goes into the batch.
+        i = this.decodeRun(chunk, i);
+        segment = i;
+        if (i === n) break;
+      }
       let c = chunk[i]!;
       // Fast paths over the bytes that change no state: inside a string that is not a key being
       // read or matched, everything but a quote or a backslash; inside an element (below its member
@@ -245,6 +288,7 @@ class Splitter {
           this.flush(true);
           segment = i;
           this.visit = undefined;
+          this.decode = undefined;
           this.offsets?.push(fileOffset + i);
           this.offsets = undefined;
           this.skipKey = undefined;
@@ -274,6 +318,48 @@ class Splitter {
     else this.appendSkeleton(chunk.subarray(segment));
   }
 
+  /**
+   * The fast path from chunk[i], between elements: kept elements and the commas after them are
+   * consumed. Returns where the scan goes on: the container's `]`, an element left to the parser
+   * (`slow` set), or the chunk's end (an element cut off by it waits in `carry`).
+   */
+  private decodeRun(chunk: Buffer, i: number): number {
+    const decode = this.decode!;
+    const n = chunk.length;
+    for (;;) {
+      while (i < n && isSpace(chunk[i]!)) i++;
+      if (i === n) return n;
+      const c = chunk[i]!;
+      if (this.afterElement) {
+        if (c === CLOSE_ARRAY) return i;
+        if (c !== COMMA) throw new SplitSyntaxError("expected a comma between elements");
+        this.afterElement = false;
+        this.afterComma = true;
+        i++;
+        continue;
+      }
+      if (c === CLOSE_ARRAY) {
+        if (this.afterComma) throw new SplitSyntaxError("empty element");
+        return i;
+      }
+      const end = decode(chunk, i);
+      // Only an element that ends in its own bracket is taken: a cut-off one cannot pass for whole.
+      if (end < 0 || (chunk[end - 1] !== CLOSE_OBJECT && chunk[end - 1] !== CLOSE_ARRAY)) {
+        if (n - i < this.carryBytes && !this.ending) {
+          this.carry = Buffer.from(chunk.subarray(i));
+          return n;
+        }
+        this.slow = true;
+        return i;
+      }
+      this.kept++;
+      this.index++;
+      this.afterElement = true;
+      this.afterComma = false;
+      i = end;
+    }
+  }
+
   /** The end of the skipped value starting at chunk[i], or INCOMPLETE (checked later, in its batch). */
   private tryToSkip(chunk: Buffer, i: number): number {
     try {
@@ -291,6 +377,11 @@ class Splitter {
   }
 
   end(): SplitResult {
+    if (this.carry) {
+      // The file ended inside the element the fast path waited on: the parser has the last word.
+      this.ending = true;
+      this.write(Buffer.alloc(0), 0);
+    }
     if (this.inString || this.depth !== 0 || this.visit) throw new SplitSyntaxError("unexpected end of file");
     const skeleton = this.parse(Buffer.concat(this.skeleton), "", "");
     const kinds = new Map<string, ContainerKind>();
@@ -336,6 +427,11 @@ class Splitter {
     this.batchCommas = 0;
     this.visit = this.depth === 1 ? this.rootVisitor : this.byKey.get(this.lastKey!);
     this.raw = this.depth === 1 ? undefined : this.rawByKey.get(this.lastKey!);
+    this.decode = c === OPEN_ARRAY ? this.decodeByKey.get(this.containerKey) : undefined;
+    this.kept = 0;
+    this.slow = false;
+    this.afterElement = false;
+    this.afterComma = false;
     this.cuts = [];
     this.offsets = this.depth === 1 ? undefined : this.offsetsByKey.get(this.lastKey!);
     // Only array elements are skipped in place (their index names them in errors); the members of an
@@ -378,28 +474,40 @@ class Splitter {
       this.flushRaw(bytes);
       return;
     }
-    const value = this.parse(this.ranges.length > 0 ? this.withoutSkipped(bytes) : bytes, this.isObject ? "{" : "[", this.isObject ? "}" : "]");
-    const visit = this.visit!;
-    let count = 0;
-    if (this.isObject) {
-      const members = Object.entries(value as Record<string, unknown>);
-      // n commas separate n + 1 members; fewer keys means JSON.parse merged a repeated one.
-      if (members.length > 0 && members.length < commas + 1) {
-        const key = repeatedKeyIn(`{${this.decoder.decode(bytes)}}`) ?? "?";
-        throw new RepeatedKey(this.memberPath(key), REPEATED_KEY);
-      }
-      for (const [key, element] of members) {
-        if (this.memberKeys.has(key)) throw new RepeatedKey(this.memberPath(key), REPEATED_KEY);
-        this.memberKeys.add(key);
-        visit(element, key);
-        count++;
-      }
-    } else {
-      for (const element of value as unknown[]) visit(element, this.index++ as JsonKey);
-      count = (value as unknown[]).length;
-    }
+    let count = this.kept;
+    this.kept = 0;
+    if (this.isObject) count += this.visitMembers(bytes, commas);
+    else if (!this.decode || skipSpace(bytes, 0) < bytes.length) count += this.visitElements(this.ranges.length > 0 ? this.withoutSkipped(bytes) : bytes);
     // A cut sits on a comma, so the batches on both sides of it must hold an element: `[1,]`.
     if (count === 0 && (this.afterCut || !last)) throw new SplitSyntaxError("empty element");
+    // After a cut, the fast path takes over again (the batch before it is visited: order holds).
+    this.slow = false;
+    this.afterComma = true;
+  }
+
+  private visitMembers(bytes: Buffer, commas: number): number {
+    const value = this.parse(this.ranges.length > 0 ? this.withoutSkipped(bytes) : bytes, "{", "}") as Record<string, unknown>;
+    const visit = this.visit!;
+    const members = Object.entries(value);
+    // n commas separate n + 1 members; fewer keys means JSON.parse merged a repeated one.
+    if (members.length > 0 && members.length < commas + 1) {
+      const key = repeatedKeyIn(`{${this.decoder.decode(bytes)}}`) ?? "?";
+      throw new RepeatedKey(this.memberPath(key), REPEATED_KEY);
+    }
+    for (const [key, element] of members) {
+      if (this.memberKeys.has(key)) throw new RepeatedKey(this.memberPath(key), REPEATED_KEY);
+      this.memberKeys.add(key);
+      visit(element, key);
+    }
+    return members.length;
+  }
+
+  /** The batch's array elements, parsed and visited; returns how many there were. */
+  private visitElements(bytes: Uint8Array): number {
+    const value = this.parse(bytes, "[", "]") as unknown[];
+    const visit = this.visit!;
+    for (const element of value) visit(element, this.index++ as JsonKey);
+    return value.length;
   }
 
   /** The batch with each skipped value replaced by null; values not checked yet are checked now. */

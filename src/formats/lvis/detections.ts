@@ -6,6 +6,7 @@
 import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
+import { ByteCursor, GIVE_UP, OTHER_KEY, type ElementDecoder } from "../../json/byte-cursor.js";
 import type { LvisGroundTruth } from "./annotations.js";
 import { cocoBoxProblem, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 
@@ -66,6 +67,7 @@ export async function readDetections(file: string, gt: Pick<LvisGroundTruth, "im
   const bbox = new Growable(Float64Array, 1 << 18);
   const score = new Growable(Float64Array, 1 << 16);
   const unknownImages = { count: 0, examples: [] as number[] };
+  const decode = detectionDecoder(gt, { image, category, bbox, score });
   const result = await readJson(file, {
     "$.*": (value, key) => {
       if (typeof key === "string") throw new InputError(file, undefined, LIST_EXPECTED);
@@ -80,7 +82,82 @@ export async function readDetections(file: string, gt: Pick<LvisGroundTruth, "im
       for (const v of record["bbox"] as number[]) bbox.push(v);
       score.push(ids.score);
     },
-  }, settings);
+  }, settings, { decode: { "$.*": decode } });
   if (result.containers.get("$") !== "array") throw new InputError(file, undefined, LIST_EXPECTED);
   return { image: image.view(), category: category.view(), bbox: bbox.view(), score: score.view(), unknownImages };
+}
+
+const FIELDS = ByteCursor.names(["image_id", "category_id", "bbox", "score"]);
+const ALL_FIELDS = 0b1111;
+
+/**
+ * The fast path for a detection `{"image_id", "category_id", "bbox", "score"}` in any order, other
+ * members skipped: it keeps exactly what the visitor would keep, and leaves to it every detection
+ * the visitor would refuse or count (a fractional id, a negative width, an unknown image).
+ */
+function detectionDecoder(
+  gt: Pick<LvisGroundTruth, "imageIndex" | "categoryIndex">,
+  out: { image: Growable<Int32Array>; category: Growable<Int32Array>; bbox: Growable<Float64Array>; score: Growable<Float64Array> },
+): ElementDecoder {
+  const cursor = new ByteCursor();
+  const box = new Float64Array(4);
+  // Results come image after image, so the last image's index is nearly always the next one's.
+  let lastImageId = NaN;
+  let lastImage = -1;
+  const categoryOf = denseIndex(gt.categoryIndex);
+  return (bytes, start) => {
+    cursor.at(bytes, start);
+    if (!cursor.take(0x7b)) return -1;
+    let seen = 0;
+    let imageId = 0;
+    let categoryId = 0;
+    let score = 0;
+    for (let more = true; more; ) {
+      const field = cursor.key(FIELDS);
+      if (field === GIVE_UP) return -1;
+      if (field === OTHER_KEY) {
+        if (!cursor.skip()) return -1;
+      } else {
+        // A repeated member: JSON.parse keeps the last one; the visitor decides.
+        if (seen & (1 << field)) return -1;
+        seen |= 1 << field;
+        if (field === 2) {
+          if (!cursor.numbers(box, 0, 4)) return -1;
+        } else {
+          if (!cursor.finite()) return -1;
+          if (field === 0) imageId = cursor.value;
+          else if (field === 1) categoryId = cursor.value;
+          else score = cursor.value;
+        }
+      }
+      const next = cursor.nextMember();
+      if (next === undefined) return -1;
+      more = next;
+    }
+    if (seen !== ALL_FIELDS || !Number.isInteger(imageId) || !Number.isInteger(categoryId) || box[2]! < 0 || box[3]! < 0) return -1;
+    if (imageId !== lastImageId) {
+      const found = gt.imageIndex.get(imageId);
+      if (found === undefined) return -1;
+      lastImageId = imageId;
+      lastImage = found;
+    }
+    const image = lastImage;
+    const category = categoryId >= 0 && categoryId < categoryOf.length ? categoryOf[categoryId]! : -1;
+    if (category < 0) return -1;
+    out.image.push(image);
+    out.category.push(category);
+    for (let k = 0; k < 4; k++) out.bbox.push(box[k]!);
+    out.score.push(score);
+    return cursor.pos;
+  };
+}
+
+/** Ids -> indices as a table (-1: no such id) when the ids are small, as LVIS's 1..1203 are; else empty. */
+function denseIndex(index: ReadonlyMap<number, number>): Int32Array {
+  let max = -1;
+  for (const id of index.keys()) max = Math.max(max, id);
+  if (max >= 1 << 20) return new Int32Array(0);
+  const table = new Int32Array(max + 1).fill(-1);
+  for (const [id, i] of index) if (id >= 0) table[id] = i;
+  return table;
 }

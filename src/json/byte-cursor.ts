@@ -1,0 +1,197 @@
+/**
+ * Reading the common shape of an element straight from its bytes into typed arrays, for results
+ * files whose millions of small records (`{"image_id": 1, "bbox": [...], "score": 0.5}`) are
+ * mostly digits: building a JS object per record and a double per digit run is most of what
+ * JSON.parse spends there.
+ *
+ * A decoder built on this cursor is a fast path, never a second grammar: it takes an element only
+ * when it is sure JSON.parse would read it to the same values (ASCII keys without escapes, plain
+ * numbers, nothing repeated) and otherwise says so, and the splitter hands that element to
+ * JSON.parse and the format's own checks, which give the errors. So everything JSON refuses is
+ * still refused, with the same message.
+ */
+import { skipJsonValue } from "./skip-value.js";
+
+/**
+ * Takes one element at `start` (no whitespace before it) of a batch and returns the offset just
+ * past it, having kept what it read; or -1, having kept nothing, when the element is not one it
+ * is sure of (the splitter then parses it).
+ */
+export type ElementDecoder = (bytes: Buffer, start: number) => number;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** 10^0 .. 10^22: the powers of ten a double holds exactly. */
+const EXACT_POWERS = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+const MAX_EXACT_INTEGER = 2 ** 53;
+
+/** A key not among the names asked for (its value is skipped). */
+export const OTHER_KEY = -1;
+/** Not something the cursor is sure of: give up on the element. */
+export const GIVE_UP = -2;
+
+/** What the cursor reads past the end: no byte (reading past a typed array's end would slow every read). */
+const END = -1;
+
+export class ByteCursor {
+  bytes: Buffer = Buffer.alloc(0);
+  end = 0;
+  pos = 0;
+  /** The last number read. */
+  value = 0;
+
+  /** Names as bytes, for `key`. */
+  static names(names: readonly string[]): Uint8Array[] {
+    return names.map((name) => Buffer.from(name, "latin1"));
+  }
+
+  at(bytes: Buffer, pos: number): void {
+    this.bytes = bytes;
+    this.end = bytes.length;
+    this.pos = pos;
+  }
+
+  /** Skips JSON whitespace; returns the byte after it (END at the end). */
+  space(): number {
+    const b = this.bytes;
+    const n = this.end;
+    let i = this.pos;
+    let c = i < n ? b[i]! : END;
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++i < n ? b[i]! : END;
+    this.pos = i;
+    return c;
+  }
+
+  /** Whitespace, then `c`: true (and past it) when it is there. */
+  take(c: number): boolean {
+    if (this.space() !== c) return false;
+    this.pos++;
+    return true;
+  }
+
+  /**
+   * A JSON number (RFC 8259 grammar) into `value`, exactly as JSON.parse reads it. Digits that fit
+   * a double's integer range with a power of ten up to 1e22 are one correctly rounded multiply or
+   * divide (Clinger's fast path: both operands exact, one rounding); any other is read by
+   * Number(), which rounds as JSON.parse does. False when no valid number starts here; the
+   * caller also gives up on a number out of range (value Infinity), for JSON.parse's callers to
+   * report.
+   */
+  number(): boolean {
+    const b = this.bytes;
+    const n = this.end;
+    const start = this.pos;
+    let i = start;
+    let c = i < n ? b[i]! : END;
+    const negative = c === MINUS;
+    if (negative) c = ++i < n ? b[i]! : END;
+    let mantissa = 0;
+    let exponent = 0;
+    if (c === ZERO) c = ++i < n ? b[i]! : END;
+    else if (c > ZERO && c <= NINE) {
+      do {
+        mantissa = mantissa * 10 + (c - ZERO);
+        c = ++i < n ? b[i]! : END;
+      } while (c >= ZERO && c <= NINE);
+    } else return false;
+    if (c === DOT) {
+      c = ++i < n ? b[i]! : END;
+      if (c < ZERO || c > NINE) return false;
+      do {
+        mantissa = mantissa * 10 + (c - ZERO);
+        exponent--;
+        c = ++i < n ? b[i]! : END;
+      } while (c >= ZERO && c <= NINE);
+    }
+    let plain = true;
+    if (c === 0x65 || c === 0x45) {
+      c = ++i < n ? b[i]! : END;
+      if (c === PLUS || c === MINUS) c = ++i < n ? b[i]! : END;
+      if (c < ZERO || c > NINE) return false;
+      do c = ++i < n ? b[i]! : END;
+      while (c >= ZERO && c <= NINE);
+      plain = false;
+    }
+    this.pos = i;
+    // The mantissa only grew, so if it ends below 2^53 every step was exact.
+    if (plain && mantissa <= MAX_EXACT_INTEGER && exponent >= -22) {
+      const magnitude = exponent === 0 ? mantissa : mantissa / EXACT_POWERS[-exponent]!;
+      this.value = negative ? -magnitude : magnitude;
+    } else this.value = Number(b.toString("latin1", start, i));
+    return true;
+  }
+
+  /** A number (after whitespace) that is finite; false otherwise. */
+  finite(): boolean {
+    this.space();
+    return this.number() && Number.isFinite(this.value);
+  }
+
+  /**
+   * After whitespace, an object key and its colon: the index of the name it is among `names`,
+   * OTHER_KEY for a plain key that is none of them, GIVE_UP for anything else (escapes, non-ASCII,
+   * control characters: JSON.parse decides those).
+   */
+  key(names: readonly Uint8Array[]): number {
+    if (this.space() !== QUOTE) return GIVE_UP;
+    const b = this.bytes;
+    const n = this.end;
+    const start = this.pos + 1;
+    let i = start;
+    let c = i < n ? b[i]! : END;
+    while (c !== QUOTE) {
+      if (c === BACKSLASH || c < 0x20 || c >= 0x80) return GIVE_UP;
+      c = ++i < n ? b[i]! : END;
+    }
+    const length = i - start;
+    this.pos = i + 1;
+    if (!this.take(0x3a)) return GIVE_UP;
+    search: for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      if (name.length !== length) continue;
+      for (let j = 0; j < length; j++) if (name[j] !== b[start + j]!) continue search;
+      return k;
+    }
+    return OTHER_KEY;
+  }
+
+  /** After whitespace, any JSON value, checked (grammar, UTF-8, finite numbers) and not kept. */
+  skip(): boolean {
+    this.space();
+    try {
+      const end = skipJsonValue(this.bytes, this.pos, this.bytes.length);
+      if (end < 0) return false;
+      this.pos = end;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** After whitespace, `[a, b, ...]` of exactly `count` finite numbers into `out` from `offset`. */
+  numbers(out: Float64Array, offset: number, count: number): boolean {
+    if (!this.take(0x5b)) return false;
+    for (let k = 0; k < count; k++) {
+      if (k > 0 && !this.take(0x2c)) return false;
+      if (!this.finite()) return false;
+      out[offset + k] = this.value;
+    }
+    return this.take(0x5d);
+  }
+
+  /**
+   * After a member's value: true past a comma (another member follows), false past the closing
+   * brace; undefined for anything else.
+   */
+  nextMember(): boolean | undefined {
+    const c = this.space();
+    this.pos++;
+    return c === 0x2c ? true : c === 0x7d ? false : undefined;
+  }
+}

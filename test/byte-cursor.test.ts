@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { ByteCursor } from "../src/json/byte-cursor.js";
+import { readDetections } from "../src/formats/lvis/detections.js";
+import { InputError } from "../src/core/errors.js";
+import { tempDir } from "./helpers.js";
+
+/** What ByteCursor.number reads from `text` at 0: [value, end] or undefined. */
+function readNumber(text: string): [number, number] | undefined {
+  const cursor = new ByteCursor();
+  cursor.at(Buffer.from(text, "latin1"), 0);
+  return cursor.number() ? [cursor.value, cursor.pos] : undefined;
+}
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe("ByteCursor numbers read as JSON.parse reads them", () => {
+  it("edge cases, bit for bit (Object.is: -0 too)", () => {
+    const cases = [
+      "0", "-0", "-0.0", "0.0", "1", "-1", "0.1", "0.3", "1e22", "1e23", "1E+2", "1e-2", "-1.5e-7",
+      "9007199254740992", "9007199254740993", "9007199254740995", "123456789012345678901234567890",
+      "0.1000000000000000055511151231257827", "5e-324", "2e-324", "1.7976931348623157e308",
+      "1.7976931348623159e308", "1e400", "-1e400", "2.2250738585072011e-308", "0.0000000000000000000000001",
+      "4.35", "0.07", "1234567890.123456", "0.000001", "100e-2", "17.000000000000000001",
+    ];
+    for (const text of cases) assert.ok(Object.is(readNumber(text)?.[0], JSON.parse(text)), text);
+  });
+
+  it("random decimals and exponents", () => {
+    const random = seeded(5);
+    for (let k = 0; k < 20000; k++) {
+      const digits = 1 + Math.floor(random() * 19);
+      let text = String(1 + Math.floor(random() * 9));
+      for (let d = 1; d < digits; d++) text += String(Math.floor(random() * 10));
+      const dot = Math.floor(random() * (digits + 1));
+      if (dot > 0 && dot < digits) text = `${text.slice(0, dot)}.${text.slice(dot)}`;
+      if (random() < 0.3) text = `0.${"0".repeat(Math.floor(random() * 25))}${text.replace(".", "")}`;
+      if (random() < 0.3) text += `e${random() < 0.5 ? "-" : "+"}${Math.floor(random() * 40)}`;
+      if (random() < 0.5) text = `-${text}`;
+      const got = readNumber(text);
+      assert.ok(got && Object.is(got[0], JSON.parse(text)) && got[1] === text.length, text);
+    }
+  });
+
+  it("stops where the JSON number ends, and refuses what is none", () => {
+    assert.deepEqual(readNumber("01"), [0, 1]);
+    assert.deepEqual(readNumber("12,"), [12, 2]);
+    for (const bad of ["-", "1.", ".5", "+1", "1e", "1e+", "-a", "Infinity", "NaN", "", " 1"]) assert.equal(readNumber(bad), undefined, bad);
+  });
+});
+
+describe("LVIS detections: the fast path keeps what the parser would", () => {
+  const gt = {
+    imageIndex: new Map([[1, 0], [2, 1], [3, 2]]),
+    categoryIndex: new Map([[1, 0], [5, 1], [9, 2]]),
+  };
+  const odd = [
+    '{"image_id":1,"category_id":5,"bbox":[1,2,3,4],"score":0.5}',
+    ' {\n "score" : 0.25 ,\t"bbox" : [ 0.5 , 1e1 , 2E-1 , -0 ] , "category_id":9 , "image_id":2 }',
+    '{"image_id":1.0,"category_id":1e0,"bbox":[1,2,3,4],"score":1}',
+    '{"image_id":3,"category_id":1,"bbox":[1,2,3,4],"score":0.1,"segmentation":{"size":[2,2],"counts":"é\\u00e9"},"area":[1,{"a":null}]}',
+    '{"im\\u0061ge_id":2,"category_id":1,"bbox":[1,2,3,4],"score":0.2}',
+    '{"image_id":2,"category_id":1,"bbox":[1,2,3,4],"score":0.2,"score":0.9}',
+    '{"image_id":2,"category_id":1,"bbox":[1,2,3,4],"score":123456789012345678901234567890}',
+    '{"image_id":7,"category_id":1,"bbox":[1,2,3,4],"score":0.3}',
+    '{"image_id":3,"category_id":9,"bbox":[9,8,7,6],"score":0.0000000000000000000000001}',
+  ];
+
+  async function both(text: string | Buffer, ignoreUnknownImages: boolean, batchBytes: number) {
+    const file = join(tempDir(), "dets.json");
+    writeFileSync(file, text);
+    const read = (engine: "parse" | "split") => readDetections(file, gt, ignoreUnknownImages, { engine, batchBytes }).then(
+      (d) => ({ ok: true as const, d }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    return { parse: await read("parse"), split: await read("split") };
+  }
+
+  it("odd but valid detections, at every batch size (pieces cut elements anywhere)", async () => {
+    const random = seeded(9);
+    const elements = Array.from({ length: 400 }, () => odd[Math.floor(random() * odd.length)]!);
+    const text = `[${elements.join(",")}]`;
+    for (const batchBytes of [3, 8, 17, 64, 300, 1 << 20]) {
+      const { parse, split } = await both(text, true, batchBytes);
+      assert.ok(parse.ok && split.ok, String(batchBytes));
+      for (const column of ["image", "category", "bbox", "score"] as const) {
+        assert.deepEqual(Array.from(split.d[column]), Array.from(parse.d[column]), `${column} at batch ${batchBytes}`);
+      }
+      assert.deepEqual(split.d.unknownImages, parse.d.unknownImages);
+      assert.equal(split.d.score.length, elements.filter((e) => !e.includes('"image_id":7')).length);
+    }
+  });
+
+  it("refuses what the parser refuses, with the same message where it names a place", async () => {
+    const good = odd[0]!;
+    const bad = [
+      '{"image_id":7,"category_id":1,"bbox":[1,2,3,4],"score":0.3}',
+      '{"image_id":1,"category_id":2,"bbox":[1,2,3,4],"score":0.3}',
+      '{"image_id":1,"category_id":1,"bbox":[1,2,-3,4],"score":0.3}',
+      '{"image_id":1,"category_id":1,"bbox":[1,2,3],"score":0.3}',
+      '{"image_id":1.5,"category_id":1,"bbox":[1,2,3,4],"score":0.3}',
+      '{"image_id":1,"category_id":1,"bbox":[1,2,3,4],"score":1e400}',
+      '{"image_id":1,"category_id":1,"bbox":[1,2,3,4]}',
+      '{"image_id":1,"category_id":1,"bbox":[1,2,3,4],"score":"0.3"}',
+    ];
+    for (const element of bad) {
+      for (const batchBytes of [5, 1 << 20]) {
+        const { parse, split } = await both(`[${good},${good},${element},${good}]`, false, batchBytes);
+        assert.ok(!parse.ok && !split.ok, element);
+        assert.ok(split.error instanceof InputError && parse.error instanceof InputError);
+        assert.equal(split.error.message, parse.error.message, element);
+        assert.match(split.error.message, /\[2\]/);
+      }
+    }
+    const syntax = ["[1,]", `[${good},]`, `[${good} ${good}]`, `[${good},,${good}]`, `[${good}`, `[${good}]x`, `[${good.replace("0.5", "01")}]`, `[${good.replace("0.5", "0.5\u0001")}]`];
+    // Not UTF-8 inside a member nobody reads.
+    const notUtf8 = Buffer.concat([Buffer.from(`[${good},{"image_id":1,"category_id":1,"bbox":[1,2,3,4],"score":0.5,"x":"`), Buffer.from([0xff]), Buffer.from('"}]')]);
+    for (const text of [...syntax, notUtf8]) {
+      for (const batchBytes of [4, 1 << 20]) {
+        const { parse, split } = await both(text, false, batchBytes);
+        assert.ok(!parse.ok && !split.ok && split.error instanceof InputError, String(text));
+      }
+    }
+  });
+});
