@@ -1,16 +1,25 @@
 /** Append-only typed arrays that double their capacity, so millions of numbers stay unboxed. */
 type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
-type TypedArrayConstructor<T extends TypedArray> = { new (length: number): T };
+type TypedArrayConstructor<T extends TypedArray> = { new (length: number): T; new (buffer: ArrayBufferLike): T; readonly BYTES_PER_ELEMENT: number };
 
 export class Growable<T extends TypedArray> {
   private buffer: T;
   length = 0;
 
+  /**
+   * `shared`: in a SharedArrayBuffer, so that worker threads given the view read the same memory
+   * instead of a copy.
+   */
   constructor(
     private readonly make: TypedArrayConstructor<T>,
     initialCapacity = 1024,
+    private readonly shared = false,
   ) {
-    this.buffer = new make(Math.max(1, initialCapacity));
+    this.buffer = this.allocate(Math.max(1, initialCapacity));
+  }
+
+  private allocate(length: number): T {
+    return this.shared ? new this.make(new SharedArrayBuffer(length * this.make.BYTES_PER_ELEMENT)) : new this.make(length);
   }
 
   push(value: number): void {
@@ -18,8 +27,13 @@ export class Growable<T extends TypedArray> {
     this.buffer[this.length++] = value;
   }
 
-  private grow(minimum: number): void {
-    const next = new this.make(Math.max(minimum, this.buffer.length * 2));
+  /** Room for `capacity` values in all, in one allocation (no chain of doublings left to collect). */
+  reserve(capacity: number): void {
+    if (capacity > this.buffer.length) this.grow(capacity, true);
+  }
+
+  private grow(minimum: number, exact = false): void {
+    const next = this.allocate(exact ? minimum : Math.max(minimum, this.buffer.length * 2));
     next.set(this.buffer as never);
     this.buffer = next;
   }

@@ -1,15 +1,18 @@
 /**
  * LVIS evaluation on several threads: categories are independent once the detections are
  * selected, so each thread takes every n-th category (evaluateCategories) and the shares are joined
- * before summarizing. The columns are copied to each worker once (a memcpy of typed arrays).
+ * before summarizing. The workers are started before the files are read, so that their start-up
+ * (a Node isolate, the metric modules) happens while this thread reads; the detection columns
+ * live in shared memory (readDetections), so handing them over copies nothing.
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CategoryCurves } from "../metrics/lvis/category.js";
 import type { DetectionColumns, IouType, LvisGroundTruthColumns } from "../metrics/lvis/columns.js";
 import { evaluateCategories, joinShares, summarizeLvis, type CategoryShare, type LvisEvaluation } from "../metrics/lvis/evaluate.js";
 import type { Selection } from "../metrics/lvis/select.js";
 
-/** What a worker is given (lvis-worker.ts). */
+/** What a worker is sent (lvis-worker.ts). */
 export interface LvisWorkerData {
   gt: LvisGroundTruthColumns;
   dets: DetectionColumns;
@@ -19,35 +22,58 @@ export interface LvisWorkerData {
 }
 
 /**
- * "auto" is one thread: on the 2-vCPU machines this project is measured on, a second evaluation
- * thread gains nothing (bench lvis-segm: evaluation 0.9 s on one thread, 1.0 s on two; the two
- * vCPUs share one core's caches, and the evaluation is memory-bound). `--threads N` is there for
- * machines with real cores; the numbers are the same on any count (tested).
+ * "auto": two threads for boxes where there are two cores (bench lvis, 1.5 M detections: the
+ * evaluation 1.05 s on one thread, about 0.8 s on two; more threads each repeat the selection,
+ * and the two halves already slow each other, sharing memory bandwidth); one for masks, whose
+ * packed RLEs would be copied to each thread. `--threads N` decides otherwise; the numbers are the
+ * same on any count (tested).
  */
-export function threadsFor(requested: number | "auto"): number {
-  return requested === "auto" ? 1 : requested;
+export function threadsFor(requested: number | "auto", iouType: IouType): number {
+  if (requested !== "auto") return requested;
+  return iouType === "bbox" ? Math.min(2, availableParallelism()) : 1;
 }
 
-export async function evaluateLvisThreaded(gt: LvisGroundTruthColumns, dets: DetectionColumns, selection: Selection, iouType: IouType, threads: number): Promise<LvisEvaluation> {
-  const parts = Math.max(1, threads);
-  const workers = Array.from({ length: parts - 1 }, (_, k) => {
-    const workerData: LvisWorkerData = { gt, dets, selection, iouType, share: { part: k + 1, parts } };
-    return new Worker(new URL("./lvis-worker.js", import.meta.url), { workerData });
-  });
-  try {
-    const theirs = workers.map(shareOf);
-    // This thread takes share 0 while the workers start and take theirs.
-    const mine = evaluateCategories(gt, dets, selection, iouType, { part: 0, parts });
-    return summarizeLvis(gt, joinShares([mine, ...(await Promise.all(theirs))]), selection);
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+interface Helper {
+  worker: Worker;
+  answer: Promise<(CategoryCurves | undefined)[]>;
+}
+
+/** Worker threads started ahead of the evaluation, each waiting for its share. */
+export class LvisEvaluationThreads {
+  private readonly helpers: Helper[];
+
+  constructor(threads: number) {
+    this.helpers = Array.from({ length: Math.max(1, threads) - 1 }, () => {
+      // A smaller young generation than V8's default: the same speed, 25 MB less at the peak
+      // (bench lvis), which is mostly this thread's garbage waiting for a scavenge.
+      const worker = new Worker(new URL("./lvis-worker.js", import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+      const answer = new Promise<(CategoryCurves | undefined)[]>((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+        worker.once("exit", (code) => reject(new Error(`an evaluation thread stopped (exit code ${code}) before answering`)));
+      });
+      // A run that fails before the evaluation closes the threads unasked: not an unhandled failure.
+      answer.catch(() => {});
+      return { worker, answer };
+    });
   }
-}
 
-function shareOf(worker: Worker): Promise<(CategoryCurves | undefined)[]> {
-  return new Promise((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`an evaluation thread stopped (exit code ${code}) before answering`)));
-  });
+  get count(): number {
+    return this.helpers.length + 1;
+  }
+
+  async evaluate(gt: LvisGroundTruthColumns, dets: DetectionColumns, selection: Selection, iouType: IouType): Promise<LvisEvaluation> {
+    const parts = this.count;
+    this.helpers.forEach(({ worker }, k) => {
+      const data: LvisWorkerData = { gt, dets, selection, iouType, share: { part: k + 1, parts } };
+      worker.postMessage(data);
+    });
+    // This thread takes share 0 while the workers take theirs.
+    const mine = evaluateCategories(gt, dets, selection, iouType, { part: 0, parts });
+    return summarizeLvis(gt, joinShares([mine, ...(await Promise.all(this.helpers.map((h) => h.answer)))]), selection);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.helpers.map(({ worker }) => worker.terminate()));
+  }
 }

@@ -13,7 +13,7 @@ import { detectionAreas, readMaskDetections, type MaskDetections } from "../form
 import type { RunContext } from "../json/run-context.js";
 import { boxAreas, type DetectionColumns, type IouType, type LvisGroundTruthColumns } from "../metrics/lvis/columns.js";
 import type { LvisEvaluation } from "../metrics/lvis/evaluate.js";
-import { evaluateLvisThreaded, threadsFor } from "./lvis-threads.js";
+import { LvisEvaluationThreads, threadsFor } from "./lvis-threads.js";
 import type { Selection } from "../metrics/lvis/select.js";
 
 export interface EvalLvisOptions extends Selection {
@@ -42,6 +42,17 @@ type Part = Pick<DetectionIds, "image" | "unknownImages"> & { file: string };
 export async function evalLvis(options: EvalLvisOptions, { log, read }: RunContext): Promise<EvalLvisReport> {
   const clock = stopwatch();
   const segm = options.iouType === "segm";
+  // Started first: the threads get ready while the files are read.
+  const threads = new LvisEvaluationThreads(threadsFor(options.threads ?? "auto", options.iouType));
+  try {
+    return await readAndEvaluate(options, threads, log, read, clock);
+  } finally {
+    await threads.close();
+  }
+}
+
+async function readAndEvaluate(options: EvalLvisOptions, threads: LvisEvaluationThreads, log: RunContext["log"], read: RunContext["read"], clock: ReturnType<typeof stopwatch>): Promise<EvalLvisReport> {
+  const segm = options.iouType === "segm";
   const groundTruth = await readLvisGroundTruth(options.annotations, read, segm);
   log.debug(`${options.annotations}: ${groundTruth.imageIds.length} images, ${groundTruth.categoryIds.length} categories, ${groundTruth.annotations.area.length} annotations (${clock.lap()})`);
   const readPart = async (file: string) => {
@@ -68,9 +79,8 @@ export async function evalLvis(options: EvalLvisOptions, { log, read }: RunConte
     const boxes = concatDetections(parts as (Detections & Part)[]);
     detections = { ...boxes, area: boxAreas(boxes.bbox) };
   }
-  const threads = threadsFor(options.threads ?? "auto");
-  const evaluation = await evaluateLvisThreaded(columns, detections, options, options.iouType, threads);
-  log.debug(`evaluation on ${threads} thread${threads > 1 ? "s" : ""} (${clock.lap()})`);
+  const evaluation = await threads.evaluate(columns, detections, options, options.iouType);
+  log.debug(`evaluation on ${threads.count} thread${threads.count > 1 ? "s" : ""} (${clock.lap()})`);
   return { evaluation, groundTruth, selection: options, iouType: options.iouType, detections: detections.score.length, areaFromBox };
 }
 

@@ -5,7 +5,7 @@
  */
 import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
-import { readJson, type JsonReadSettings } from "../../json/reader.js";
+import { readJson, statInput, type JsonReadSettings } from "../../json/reader.js";
 import { ByteCursor, GIVE_UP, OTHER_KEY, type ElementDecoder } from "../../json/byte-cursor.js";
 import type { LvisGroundTruth } from "./annotations.js";
 import { cocoBoxProblem, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
@@ -62,12 +62,13 @@ export function resolveDetection(
 }
 
 export async function readDetections(file: string, gt: Pick<LvisGroundTruth, "imageIndex" | "categoryIndex">, ignoreUnknownImages: boolean, settings: JsonReadSettings = {}): Promise<Detections> {
-  const image = new Growable(Int32Array, 1 << 16);
-  const category = new Growable(Int32Array, 1 << 16);
-  const bbox = new Growable(Float64Array, 1 << 18);
-  const score = new Growable(Float64Array, 1 << 16);
+  // Shared memory: evaluation threads read the columns without a copy.
+  const image = new Growable(Int32Array, 1 << 13, true);
+  const category = new Growable(Int32Array, 1 << 13, true);
+  const bbox = new Growable(Float64Array, 1 << 15, true);
+  const score = new Growable(Float64Array, 1 << 13, true);
   const unknownImages = { count: 0, examples: [] as number[] };
-  const decode = detectionDecoder(gt, { image, category, bbox, score });
+  const decode = detectionDecoder(gt, { image, category, bbox, score }, (await statInput(file)).size);
   const result = await readJson(file, {
     "$.*": (value, key) => {
       if (typeof key === "string") throw new InputError(file, undefined, LIST_EXPECTED);
@@ -87,6 +88,8 @@ export async function readDetections(file: string, gt: Pick<LvisGroundTruth, "im
   return { image: image.view(), category: category.view(), bbox: bbox.view(), score: score.view(), unknownImages };
 }
 
+/** Detections whose length sizes the columns (see detectionDecoder). */
+const ESTIMATE_AFTER = 4096;
 const FIELDS = ByteCursor.names(["image_id", "category_id", "bbox", "score"]);
 const ALL_FIELDS = 0b1111;
 
@@ -98,7 +101,12 @@ const ALL_FIELDS = 0b1111;
 function detectionDecoder(
   gt: Pick<LvisGroundTruth, "imageIndex" | "categoryIndex">,
   out: { image: Growable<Int32Array>; category: Growable<Int32Array>; bbox: Growable<Float64Array>; score: Growable<Float64Array> },
+  fileBytes: number,
 ): ElementDecoder {
+  // The columns are sized once from the first detections' length: doubling would leave a chain
+  // of outgrown arrays (shared memory, freed late) about as big as the columns.
+  let sampledBytes = 0;
+  let sampled = 0;
   const cursor = new ByteCursor();
   const box = new Float64Array(4);
   // Results come image after image, so the last image's index is nearly always the next one's.
@@ -148,6 +156,16 @@ function detectionDecoder(
     out.category.push(category);
     for (let k = 0; k < 4; k++) out.bbox.push(box[k]!);
     out.score.push(score);
+    if (sampled < ESTIMATE_AFTER) {
+      sampledBytes += cursor.pos - start + 1;
+      if (++sampled === ESTIMATE_AFTER) {
+        const expected = Math.ceil((1.1 * fileBytes * sampled) / sampledBytes);
+        out.image.reserve(expected);
+        out.category.reserve(expected);
+        out.bbox.reserve(4 * expected);
+        out.score.reserve(expected);
+      }
+    }
     return cursor.pos;
   };
 }

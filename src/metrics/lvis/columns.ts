@@ -46,7 +46,9 @@ export interface DetectionColumns extends BoxDetections {
 
 /** `ann["area"] = bb[2] * bb[3]` of LVISResults for box detections. */
 export function boxAreas(bbox: Float64Array): Float64Array {
-  const area = new Float64Array(bbox.length / 4);
+  // Shared memory when the boxes are, so that evaluation threads read both without a copy.
+  const count = bbox.length / 4;
+  const area = bbox.buffer instanceof SharedArrayBuffer ? new Float64Array(new SharedArrayBuffer(8 * count)) : new Float64Array(count);
   for (let d = 0; d < area.length; d++) area[d] = bbox[4 * d + 2]! * bbox[4 * d + 3]!;
   return area;
 }

@@ -39,26 +39,47 @@ export interface ImageCategoryInput {
   notExhaustive: boolean;
 }
 
-export interface AreaOutcome {
-  /** Ground truth that counts (not ignored) in this area range. */
-  numGt: number;
-  /** Per detection, bit t set when it is a true / false positive at threshold t (neither: ignored). */
+/** Per detection, bit t set when it is a true / false positive at threshold t (neither: ignored). */
+export interface AreaOutcomes {
   truePositive: Uint16Array;
   falsePositive: Uint16Array;
 }
 
-/** evaluate_img for one area range. */
-export function evaluateImageCategory(input: ImageCategoryInput, range: readonly [number, number]): AreaOutcome {
+/** Working memory for evaluateImageCategory, grown as needed and reused from call to call. */
+export class MatchScratch {
+  order = new Int32Array(16);
+  gtIgnored = new Uint8Array(16);
+  gtTaken = new Uint8Array(16);
+  detOutside = new Uint8Array(256);
+
+  fit(gts: number, dets: number): void {
+    if (gts > this.order.length) {
+      this.order = new Int32Array(2 * gts);
+      this.gtIgnored = new Uint8Array(2 * gts);
+      this.gtTaken = new Uint8Array(2 * gts);
+    }
+    if (dets > this.detOutside.length) this.detOutside = new Uint8Array(2 * dets);
+  }
+}
+
+/**
+ * evaluate_img for one area range: the outcomes of input.dets go to `out` from `at` (which must
+ * hold zeros there); returns how many ground truths count (are not ignored) in the range.
+ */
+export function evaluateImageCategory(input: ImageCategoryInput, range: readonly [number, number], out: AreaOutcomes, at: number, scratch: MatchScratch): number {
   const { dets, gts, ious } = input;
   const [low, high] = range;
   const columns = gts.length;
+  scratch.fit(columns, dets.length);
+  const { order, gtIgnored, gtTaken, detOutside } = scratch;
   // Ground truth to ignore goes last, each part in file order (np.argsort(gt_ig, kind="mergesort")).
-  const order = new Int32Array(columns);
-  const gtIgnored = new Uint8Array(columns);
   let numGt = 0;
   for (let j = 0; j < columns; j++) {
     const g = gts[j]!;
-    if (!(input.gtIgnore[g] || input.gtArea[g]! < low || input.gtArea[g]! > high)) order[numGt++] = j;
+    if (!(input.gtIgnore[g] || input.gtArea[g]! < low || input.gtArea[g]! > high)) {
+      gtIgnored[numGt] = 0;
+      order[numGt++] = j;
+    }
   }
   for (let j = 0, k = numGt; j < columns; j++) {
     const g = gts[j]!;
@@ -67,17 +88,14 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
       order[k++] = j;
     }
   }
-  const truePositive = new Uint16Array(dets.length);
-  const falsePositive = new Uint16Array(dets.length);
-  const detOutside = new Uint8Array(dets.length);
+  const { truePositive, falsePositive } = out;
   for (let i = 0; i < dets.length; i++) {
     const area = input.detArea[dets[i]!]!;
     detOutside[i] = area < low || area > high || input.notExhaustive ? 1 : 0;
   }
-  const gtTaken = new Uint8Array(columns);
   for (let t = 0; t < IOU_THRESHOLDS.length; t++) {
     const threshold = IOU_THRESHOLDS[t]!;
-    if (t > 0) gtTaken.fill(0);
+    gtTaken.fill(0, 0, columns);
     for (let i = 0; i < dets.length; i++) {
       let best = Math.min(threshold, 1 - 1e-10);
       let m = -1;
@@ -101,9 +119,9 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
       if (matchedId === 0 && detOutside[i]) ignore = true;
       if (ignore) continue;
       // lvis-api tests the matched ground truth's id for truth: an id of 0 reads as unmatched.
-      if (matchedId !== 0) truePositive[i]! |= 1 << t;
-      else falsePositive[i]! |= 1 << t;
+      if (matchedId !== 0) truePositive[at + i]! |= 1 << t;
+      else falsePositive[at + i]! |= 1 << t;
     }
   }
-  return { numGt, truePositive, falsePositive };
+  return numGt;
 }

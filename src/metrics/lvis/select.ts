@@ -7,7 +7,6 @@
  *    detection counts only for a category that the image has in its ground truth or in its
  *    neg_category_ids.
  */
-import { Growable } from "../../core/growable.js";
 import type { DetectionColumns } from "./columns.js";
 
 /** Stable bucket order: indices grouped by key, file order within a key. */
@@ -57,13 +56,15 @@ export function selectDetections(
     if (selection.maxDets >= 0) keepBestPerGroup(dets.image, images, dets.score, selection.maxDets, keep);
     else keep.fill(1);
   } else keepBestPerGroup(dets.category, categories, dets.score, selection.detsPerCategory, keep);
-  const selected = new Growable(Int32Array, 1 << 16);
+  let count = 0;
   for (let d = 0; d < n; d++) {
     if (!keep[d]) continue;
     const area = dets.area[d]!;
-    if (!(area > 0 && area < Infinity)) continue;
-    if (!isPositiveOrNegative(dets.image[d]!, dets.category[d]!)) continue;
-    selected.push(d);
+    if (area > 0 && area < Infinity && isPositiveOrNegative(dets.image[d]!, dets.category[d]!)) keep[d] = 2;
+    if (keep[d] === 2) count++;
   }
-  return selected.view();
+  // Counted first, so the list is allocated once at its size.
+  const selected = new Int32Array(count);
+  for (let d = 0, k = 0; d < n; d++) if (keep[d] === 2) selected[k++] = d;
+  return selected;
 }
