@@ -22,16 +22,19 @@ export interface LvisWorkerData {
 }
 
 /**
- * "auto": two threads for boxes where there are two cores (bench lvis, 1.5 M detections: the
- * evaluation 1.05 s on one thread, about 0.8 s on two; more threads each repeat the selection,
- * and the two halves already slow each other, sharing memory bandwidth); one for masks, whose
- * packed RLEs would be copied to each thread. `--threads N` decides otherwise; the numbers are the
- * same on any count (tested).
+ * "auto": two threads for boxes where there are two cores and the results are big (64 MiB and
+ * more: bench lvis, 1.5 M detections in 124 MiB, evaluation 1.05 s on one thread, about 0.85 s
+ * on two; with 300k detections, 0.3 s on one and 0.35 s on two, where the second thread's cold
+ * start costs what it saves); one for masks, whose packed RLEs would be copied to each thread.
+ * More threads each repeat the selection, and two already slow each other, sharing memory
+ * bandwidth. `--threads N` decides otherwise; the numbers are the same on any count (tested).
  */
-export function threadsFor(requested: number | "auto", iouType: IouType): number {
+export function threadsFor(requested: number | "auto", iouType: IouType, predictionBytes: number): number {
   if (requested !== "auto") return requested;
-  return iouType === "bbox" ? Math.min(2, availableParallelism()) : 1;
+  return iouType === "bbox" && predictionBytes >= AUTO_THREADS_BYTES ? Math.min(2, availableParallelism()) : 1;
 }
+
+const AUTO_THREADS_BYTES = 64 << 20;
 
 interface Helper {
   worker: Worker;

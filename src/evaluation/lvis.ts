@@ -11,6 +11,7 @@ import { readLvisGroundTruth, type LvisGroundTruth } from "../formats/lvis/annot
 import { readDetections, type DetectionIds, type Detections } from "../formats/lvis/detections.js";
 import { detectionAreas, readMaskDetections, type MaskDetections } from "../formats/lvis/mask-detections.js";
 import type { RunContext } from "../json/run-context.js";
+import { statInput } from "../json/reader.js";
 import { boxAreas, type DetectionColumns, type IouType, type LvisGroundTruthColumns } from "../metrics/lvis/columns.js";
 import type { LvisEvaluation } from "../metrics/lvis/evaluate.js";
 import { LvisEvaluationThreads, threadsFor } from "./lvis-threads.js";
@@ -43,7 +44,9 @@ export async function evalLvis(options: EvalLvisOptions, { log, read }: RunConte
   const clock = stopwatch();
   const segm = options.iouType === "segm";
   // Started first: the threads get ready while the files are read.
-  const threads = new LvisEvaluationThreads(threadsFor(options.threads ?? "auto", options.iouType));
+  let predictionBytes = 0;
+  for (const file of options.predictions) predictionBytes += (await statInput(file)).size;
+  const threads = new LvisEvaluationThreads(threadsFor(options.threads ?? "auto", options.iouType, predictionBytes));
   try {
     return await readAndEvaluate(options, threads, log, read, clock);
   } finally {
