@@ -6,11 +6,10 @@
 import { join } from "node:path";
 import { InputError, UsageError } from "../core/errors.js";
 import type { InputLog } from "../core/inputs.js";
-import { findImages, IMAGE_EXTENSIONS, IMAGE_PREPARATION } from "./images.js";
+import { findImages, IMAGE_EXTENSIONS, IMAGE_PREPARATION, MEAN, STD } from "./images.js";
 import { cutTornLine, JsonlWriter, readInferJsonl, settingsDifferences, writeCocoResults, type CocoDetection, type CocoImage, type InferHeader } from "../formats/infer/jsonl.js";
 import type { TextSink } from "../core/log.js";
 import type { RunContext } from "../json/run-context.js";
-import { MEAN, STD } from "./batch.js";
 import { drawDetections } from "./draw.js";
 import type { Scoring } from "./postprocess.js";
 import { phrasePrompt, readQueries } from "./prompts.js";
