@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- infer [--images 200] [--batch-size 1] [--model tiny|none]`:
+ * `npm run bench -- infer [--images 200] [--batch-size 1] [--model tiny|none] [--prepare-threads N]`:
  * 200 generated 640x480 JPEGs through a tiny model of the infer contract (built in code, as the
  * tests build it), on the CPU; prints the time per image of each stage and the peak RSS, and the
  * CPU time of each stage on one core. The model is tiny on purpose: what is measured is everything
  * around it. `--model none` runs infer dir's job runner in this process with a stand-in that
  * answers at no cost (the tiny model's outputs of the first batch, replayed): the images/s the CPU
- * side allows, the ceiling a fast model would meet.
+ * side allows, the ceiling a fast model would meet; `--prepare-threads` sets its image threads
+ * (0: none, the runner's thread prepares; default: the runner's choice).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +20,7 @@ import { measureCli, seededRandom } from "./support.js";
 import { decodeImage, prepareDecoded } from "../src/inference/images.js";
 import { batchFeeds, runBatch, TensorBuffers } from "../src/inference/batch.js";
 import { postprocessImage } from "../src/inference/postprocess.js";
+import { prepareThreads } from "../src/inference/prepare-pool.js";
 import { runFolder } from "../src/inference/run-folder.js";
 import { openModel, type ModelSession } from "../src/inference/session.js";
 import { loadTokenizer } from "../src/inference/tokenizer.js";
@@ -75,13 +77,13 @@ function standIn(model: ModelSession): ModelSession {
 }
 
 /** Images per second of infer dir's runner (decode, tensors, postprocess, prefetch) around a free model. */
-async function measureCeiling(images: string, modelPath: string, tokenizerPath: string, batchSize: number): Promise<{ perSecond: number; times: Awaited<ReturnType<typeof runFolder>> }> {
+async function measureCeiling(images: string, modelPath: string, tokenizerPath: string, batchSize: number, prepareThreads: number | undefined): Promise<{ perSecond: number; times: Awaited<ReturnType<typeof runFolder>> }> {
   const model = await openModel(modelPath, "cpu", false);
   const tokenizer = await loadTokenizer(tokenizerPath);
   const prompt = await tokenizer.encode("a cat next to a remote");
   const jobs = readdirSync(images).sort().map((file) => ({ file, prompt }));
   const started = performance.now();
-  const times = await runFolder(jobs, standIn(model), tokenizer, { root: images, batchSize, postprocess: { scoring: "mdetr", threshold: 0.7, tokenThreshold: 0.1 } }, async () => {});
+  const times = await runFolder(jobs, standIn(model), tokenizer, { root: images, batchSize, prepareThreads, postprocess: { scoring: "mdetr", threshold: 0.7, tokenThreshold: 0.1 } }, async () => {});
   const seconds = (performance.now() - started) / 1000;
   await model.session.release();
   return { perSecond: jobs.length / seconds, times };
@@ -90,7 +92,7 @@ async function measureCeiling(images: string, modelPath: string, tokenizerPath: 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export async function benchInfer(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "200" }, "batch-size": { type: "string", default: "1" }, model: { type: "string", default: "tiny" }, keep: { type: "boolean", default: false } } });
+  const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "200" }, "batch-size": { type: "string", default: "1" }, model: { type: "string", default: "tiny" }, "prepare-threads": { type: "string" }, keep: { type: "boolean", default: false } } });
   if (values.model !== "tiny" && values.model !== "none") throw new Error(`--model: expected tiny or none, got ${values.model}`);
   const count = Number(values.images);
   const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-infer-"));
@@ -109,9 +111,12 @@ export async function benchInfer(argv: string[]): Promise<void> {
     const tokenizer = Tokenizer.fromFile(tokenizerFile);
     writeFileSync(join(dir, "model.onnx"), tinyModel({ hotTokenIds: [tokenizer.tokenToId("Ġcat")!] }));
     if (values.model === "none") {
-      const { perSecond, times } = await measureCeiling(images, join(dir, "model.onnx"), join(dir, "tokenizer.json"), Number(values["batch-size"]));
+      const threads = values["prepare-threads"] === undefined ? undefined : Number(values["prepare-threads"]);
+      const { perSecond, times } = await measureCeiling(images, join(dir, "model.onnx"), join(dir, "tokenizer.json"), Number(values["batch-size"]), threads);
       const per = (ms: number) => (ms / count).toFixed(1);
-      console.log(`infer --model none: ${count} images 640x480, batch size ${values["batch-size"]}: ${perSecond.toFixed(1)} images/s (${(1000 / perSecond).toFixed(1)} ms per image), the ceiling the CPU side allows on this machine (waiting for pictures ${per(times.decode)}, tensors ${per(times.preprocess)}, postprocess ${per(times.postprocess)} ms per image of wall time)`);
+      const used = prepareThreads(threads, count);
+      const pool = `${used} image thread${used === 1 ? "" : "s"}`;
+      console.log(`infer --model none: ${count} images 640x480, batch size ${values["batch-size"]}, ${pool}: ${perSecond.toFixed(1)} images/s (${(1000 / perSecond).toFixed(1)} ms per image), the ceiling the CPU side allows on this machine (waiting for pictures ${per(times.decode)}, tensors ${per(times.preprocess)}, postprocess ${per(times.postprocess)} ms per image of wall time)`);
       return;
     }
     const m = await measureCli(["infer", "dir", images, "--model", join(dir, "model.onnx"), "--text", "a cat next to a remote", "--batch-size", values["batch-size"]!, "--out", join(dir, "out.jsonl")]);

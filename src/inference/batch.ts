@@ -67,8 +67,9 @@ export function batchFeeds(items: readonly BatchItem[], model: ModelSession, pad
   const height = Math.max(...items.map((i) => i.image.resized.height));
   const width = Math.max(...items.map((i) => i.image.resized.width));
   const plane = height * width;
-  // One image fills the tensor: its own planes are the tensor, no copy.
-  const alone = b === 1;
+  // One image fills the tensor: its own planes are the tensor, no copy (unless they are in shared
+  // memory, from an image thread: onnxruntime refuses a tensor there).
+  const alone = b === 1 && items[0]!.image.resized.planes.buffer instanceof ArrayBuffer;
   const pixels = alone ? items[0]!.image.resized.planes : reusable.pixels(b * 3 * plane);
   const maskType = model.inputTypes.get("pixel_mask");
   const mask = maskType === undefined || maskType === "int64" ? { data: reusable.int64Mask(b * plane), one: 1n, kind: "int64" as const } : integerArray(maskType, b * plane);

@@ -57,7 +57,8 @@ export interface PreparedImage {
   height: number;
   /**
    * The resized image as the model takes it: normalised float32 planes (red, green, blue), each
-   * `height` rows of `width`: one image of pixel_values.
+   * `height` rows of `width`: one image of pixel_values. From an image thread they are in shared
+   * memory, which onnxruntime does not take: batchFeeds copies them.
    */
   resized: { width: number; height: number; planes: Float32Array };
 }
