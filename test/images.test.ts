@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import sharp from "sharp";
-import { decodeImage, prepareImage } from "../src/inference/images.js";
+import { readFileSync } from "node:fs";
+import { decodeImage, mayBeCmyk, prepareImage } from "../src/inference/images.js";
 import { spansOfTokens } from "../src/inference/postprocess.js";
 import { fixtures, tempDir } from "./helpers.js";
 
@@ -31,6 +32,18 @@ describe("image preparation as PIL's convert('RGB')", () => {
     const image = await decodeImage(join(fixtures, "images", "grey8.bmp"));
     assert.deepEqual([...image.rgb.subarray(0, 3)], [124, 124, 124]);
     assert.deepEqual([...image.rgb.subarray(3 * 23, 3 * 24)], [9, 9, 9]);
+  });
+});
+
+describe("which files are asked for their colour space (mayBeCmyk)", () => {
+  it("CMYK JPEGs and TIFFs (and what cannot be told) yes; RGB and grey JPEGs, PNG, WebP no", async () => {
+    const golden = join(fixtures, "golden/infer/text_mdetr/images");
+    const read = (name: string) => readFileSync(join(golden, name));
+    assert.equal(mayBeCmyk(read("cmyk_500x400.jpg")), true);
+    for (const name of ["portrait_480x640.jpg", "grey_300x300.jpg", "exif6_480x640.jpg", "palette_256x192.png", "lossy_400x300.webp"]) assert.equal(mayBeCmyk(read(name)), false, name);
+    const tiff = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#808080" } }).tiff().toBuffer();
+    assert.equal(mayBeCmyk(tiff), true);
+    assert.equal(mayBeCmyk(read("not_an_image.jpg")), true);
   });
 });
 

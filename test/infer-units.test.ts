@@ -123,5 +123,8 @@ describe("batchFeeds with reused buffers", () => {
     assert.ok(Math.abs(pixels[3 * plane]! - white) < 1e-6);
     assert.deepEqual([...mask.subarray(plane, 2 * plane)], [1n, 1n, 0n, 0n, 1n, 1n, 0n, 0n, 0n, 0n, 0n, 0n]);
     assert.deepEqual([...mask.subarray(0, plane)], Array.from({ length: plane }, () => 1n));
+    // The same sizes again: the mask is not filled again, and still right.
+    const again = batchFeeds([{ image: picture(4, 3, 9), prompt }, { image: picture(2, 2, 9), prompt }], model, 1, buffers);
+    assert.deepEqual([...(again["pixel_mask"]!.data as BigInt64Array)], [...Array.from({ length: plane }, () => 1n), 1n, 1n, 0n, 0n, 1n, 1n, 0n, 0n, 0n, 0n, 0n, 0n]);
   });
 });

@@ -24,6 +24,8 @@ type IntegerArray = BigInt64Array | Int32Array | Uint8Array | Float32Array;
 export class TensorBuffers {
   private buffer = new Float32Array(0);
   private mask = new BigInt64Array(0);
+  /** The picture sizes whose mask `mask` holds ("" when none). */
+  private maskLayout = "";
 
   /** A float32 view of `length` elements, holding whatever the last batch left: batchFeeds writes every element. */
   pixels(length: number): Float32Array {
@@ -31,10 +33,19 @@ export class TensorBuffers {
     return this.buffer.subarray(0, length);
   }
 
-  /** The int64 pixel_mask (7 MB for one 1066x800 image), as pixels(): every element is written. */
-  int64Mask(length: number): BigInt64Array {
-    if (this.mask.length < length) this.mask = new BigInt64Array(length);
-    return this.mask.subarray(0, length);
+  /**
+   * The int64 pixel_mask (7 MB for one 1066x800 image), and whether it holds the mask of `layout`
+   * (the picture sizes of the batch) already: the last batch had the same sizes (a folder of
+   * equal pictures), so filling it again (0.3 ms a 1066x800 picture) can be skipped.
+   */
+  int64Mask(length: number, layout: string): { data: BigInt64Array; ready: boolean } {
+    if (this.mask.length < length) {
+      this.mask = new BigInt64Array(length);
+      this.maskLayout = "";
+    }
+    const ready = this.maskLayout === layout;
+    this.maskLayout = layout;
+    return { data: this.mask.subarray(0, length), ready };
   }
 }
 
@@ -72,13 +83,16 @@ export function batchFeeds(items: readonly BatchItem[], model: ModelSession, pad
   const alone = b === 1 && items[0]!.image.resized.planes.buffer instanceof ArrayBuffer;
   const pixels = alone ? items[0]!.image.resized.planes : reusable.pixels(b * 3 * plane);
   const maskType = model.inputTypes.get("pixel_mask");
-  const mask = maskType === undefined || maskType === "int64" ? { data: reusable.int64Mask(b * plane), one: 1n, kind: "int64" as const } : integerArray(maskType, b * plane);
+  const layout = `${width}x${height}:${items.map((i) => `${i.image.resized.width}x${i.image.resized.height}`).join(",")}`;
+  const reused = maskType === undefined || maskType === "int64" ? reusable.int64Mask(b * plane, layout) : undefined;
+  const mask = reused ? { data: reused.data, one: 1n, kind: "int64" as const } : integerArray(maskType, b * plane);
+  const maskReady = reused?.ready ?? false;
   items.forEach(({ image }, n) => {
     const { planes, width: w, height: h } = image.resized;
     // The prompts of one picture (LVIS: 1,203 of them) share it: copy its planes, do not redo them.
     if (n > 0 && items[n - 1]!.image === image) {
       pixels.copyWithin(n * 3 * plane, (n - 1) * 3 * plane, n * 3 * plane);
-      mask.data.copyWithin(n * plane, (n - 1) * plane, n * plane);
+      if (!maskReady) mask.data.copyWithin(n * plane, (n - 1) * plane, n * plane);
       return;
     }
     if (alone) {
@@ -96,6 +110,7 @@ export function batchFeeds(items: readonly BatchItem[], model: ModelSession, pad
         pixels.fill(0, base + h * width, base + plane);
       }
     }
+    if (maskReady) return;
     for (let y = 0; y < h; y++) {
       fillOnes(mask, n * plane + y * width, n * plane + y * width + w);
       fillZeros(mask, n * plane + y * width + w, n * plane + (y + 1) * width);
