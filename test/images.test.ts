@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import sharp from "sharp";
-import { prepareImage } from "../src/inference/images.js";
+import { readFileSync } from "node:fs";
+import { decodeImage, mayBeCmyk, prepareImage } from "../src/inference/images.js";
 import { spansOfTokens } from "../src/inference/postprocess.js";
 import { fixtures, tempDir } from "./helpers.js";
 
@@ -12,25 +13,37 @@ describe("image preparation as PIL's convert('RGB')", () => {
   it("keeps the colour of transparent pixels (PIL drops alpha; it does not premultiply)", async () => {
     const file = join(tempDir(), "transparent.png");
     await sharp({ create: { width: 40, height: 30, channels: 4, background: { r: 200, g: 30, b: 30, alpha: 0 } } }).png().toFile(file);
-    const image = await prepareImage(file);
-    assert.deepEqual(channelMeans(image.resized.rgb).map(Math.round), [200, 30, 30]);
+    const image = await decodeImage(file);
+    assert.deepEqual(channelMeans(image.rgb).map(Math.round), [200, 30, 30]);
   });
 
   for (const name of ["rgb24.bmp", "palette8.bmp"]) {
     it(`decodes ${name} with Pillow's colours`, async () => {
-      const image = await prepareImage(join(fixtures, "images", name), 4, 6);
-      // No resizing at this size: pixel (5, 3) is (14, 4, 24), pixel (0, 0) is (200, 100, 50).
-      assert.deepEqual([image.width, image.height, image.resized.width, image.resized.height], [6, 4, 6, 4]);
-      const rgb = image.resized.rgb;
+      const image = await decodeImage(join(fixtures, "images", name));
+      // Pixel (5, 3) is (14, 4, 24), pixel (0, 0) is (200, 100, 50).
+      assert.deepEqual([image.width, image.height], [6, 4]);
+      const rgb = image.rgb;
       assert.deepEqual([...rgb.subarray(0, 3)], [200, 100, 50]);
       assert.deepEqual([...rgb.subarray(3 * 23, 3 * 24)], [14, 4, 24]);
     });
   }
 
   it("decodes greyscale BMPs to equal channels", async () => {
-    const image = await prepareImage(join(fixtures, "images", "grey8.bmp"), 4, 6);
-    assert.deepEqual([...image.resized.rgb.subarray(0, 3)], [124, 124, 124]);
-    assert.deepEqual([...image.resized.rgb.subarray(3 * 23, 3 * 24)], [9, 9, 9]);
+    const image = await decodeImage(join(fixtures, "images", "grey8.bmp"));
+    assert.deepEqual([...image.rgb.subarray(0, 3)], [124, 124, 124]);
+    assert.deepEqual([...image.rgb.subarray(3 * 23, 3 * 24)], [9, 9, 9]);
+  });
+});
+
+describe("which files are asked for their colour space (mayBeCmyk)", () => {
+  it("CMYK JPEGs and TIFFs (and what cannot be told) yes; RGB and grey JPEGs, PNG, WebP no", async () => {
+    const golden = join(fixtures, "golden/infer/text_mdetr/images");
+    const read = (name: string) => readFileSync(join(golden, name));
+    assert.equal(mayBeCmyk(read("cmyk_500x400.jpg")), true);
+    for (const name of ["portrait_480x640.jpg", "grey_300x300.jpg", "exif6_480x640.jpg", "palette_256x192.png", "lossy_400x300.webp"]) assert.equal(mayBeCmyk(read(name)), false, name);
+    const tiff = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#808080" } }).tiff().toBuffer();
+    assert.equal(mayBeCmyk(tiff), true);
+    assert.equal(mayBeCmyk(read("not_an_image.jpg")), true);
   });
 });
 

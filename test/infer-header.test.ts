@@ -61,7 +61,7 @@ describe("infer dir --out: the header and --resume", () => {
           threshold: 0.7,
           token_threshold: 0.1,
           scoring: "mdetr",
-          preprocessing: { short_side: 800, max_size: 1333, resize: "bilinear", exif: "applied", mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+          preprocessing: { short_side: 800, max_size: 1333, resize: "Pillow bilinear", exif: "applied", mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
           recursive: false,
         },
       },

@@ -93,7 +93,13 @@ describe("batchFeeds with reused buffers", () => {
     const { batchFeeds, TensorBuffers } = await import("../src/inference/batch.js");
     const model = { inputTypes: new Map([["pixel_mask", "int64"]]), hasPixelMask: true, hasTokenTypeIds: false } as unknown as Parameters<typeof batchFeeds>[1];
     const prompt: EncodedPrompt = { ids: [0, 5, 2], text: "a", tokens: [], offsets: [] } as unknown as EncodedPrompt;
-    const picture = (w: number, h: number, value: number) => ({ width: w, height: h, resized: { width: w, height: h, rgb: new Uint8Array(w * h * 3).fill(value) } });
+    const { MEAN, STD } = await import("../src/inference/images.js");
+    // A uniform picture of byte `value`, normalised as images.ts does.
+    const picture = (w: number, h: number, value: number) => {
+      const planes = new Float32Array(3 * w * h);
+      for (let c = 0; c < 3; c++) planes.fill((value / 255 - MEAN[c]!) / STD[c]!, c * w * h, (c + 1) * w * h);
+      return { width: w, height: h, resized: { width: w, height: h, planes } };
+    };
     const buffers = new TensorBuffers();
     // First two white 4x3 pictures, which fill both slots of the buffers.
     const white4x3 = picture(4, 3, 255);
@@ -117,5 +123,8 @@ describe("batchFeeds with reused buffers", () => {
     assert.ok(Math.abs(pixels[3 * plane]! - white) < 1e-6);
     assert.deepEqual([...mask.subarray(plane, 2 * plane)], [1n, 1n, 0n, 0n, 1n, 1n, 0n, 0n, 0n, 0n, 0n, 0n]);
     assert.deepEqual([...mask.subarray(0, plane)], Array.from({ length: plane }, () => 1n));
+    // The same sizes again: the mask is not filled again, and still right.
+    const again = batchFeeds([{ image: picture(4, 3, 9), prompt }, { image: picture(2, 2, 9), prompt }], model, 1, buffers);
+    assert.deepEqual([...(again["pixel_mask"]!.data as BigInt64Array)], [...Array.from({ length: plane }, () => 1n), 1n, 1n, 0n, 0n, 1n, 1n, 0n, 0n, 0n, 0n, 0n, 0n]);
   });
 });

@@ -67,6 +67,11 @@ export function parseShard(option: string, text: string): { index: number; count
   return { index, count };
 }
 
+/** `--image-threads`: "auto" or a whole number from 0 (none) to 64. */
+export function parseImageThreads(option: string, text: string): number | "auto" {
+  return text === "auto" ? "auto" : parseWholeNumber(option, text, 0, 64);
+}
+
 /** `--threads`: "auto" or a whole number from 1 to 64. */
 export function parseThreads(option: string, text: string): number | "auto" {
   return text === "auto" ? "auto" : parseWholeNumber(option, text, 1, 64);

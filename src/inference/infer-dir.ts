@@ -6,11 +6,10 @@
 import { join } from "node:path";
 import { InputError, UsageError } from "../core/errors.js";
 import type { InputLog } from "../core/inputs.js";
-import { findImages, IMAGE_EXTENSIONS, IMAGE_PREPARATION } from "./images.js";
+import { findImages, IMAGE_EXTENSIONS, IMAGE_PREPARATION, MEAN, STD } from "./images.js";
 import { cutTornLine, JsonlWriter, readInferJsonl, settingsDifferences, writeCocoResults, type CocoDetection, type CocoImage, type InferHeader } from "../formats/infer/jsonl.js";
 import type { TextSink } from "../core/log.js";
 import type { RunContext } from "../json/run-context.js";
-import { MEAN, STD } from "./batch.js";
 import { drawDetections } from "./draw.js";
 import type { Scoring } from "./postprocess.js";
 import { phrasePrompt, readQueries } from "./prompts.js";
@@ -25,6 +24,8 @@ export interface InferDirOptions {
   prompt: { text: string } | { phrases: string[] } | { queries: string };
   device: Device;
   batchSize: number;
+  /** Image threads (prepare-pool.ts `prepareThreads`); "auto" lets the runner choose. */
+  imageThreads: number | "auto";
   threshold: number;
   tokenThreshold: number;
   scoring: Scoring | undefined;
@@ -155,7 +156,7 @@ export async function inferDir(options: InferDirOptions, { log, progress: progre
     else if (options.out === "-") stdout.write(`${JSON.stringify(result)}\n`);
   };
   try {
-    report.times = await runFolder(jobs, model, tokenizer, { root: options.root, batchSize: options.batchSize, postprocess: { scoring, threshold: options.threshold, tokenThreshold: options.tokenThreshold } }, onResult);
+    report.times = await runFolder(jobs, model, tokenizer, { root: options.root, batchSize: options.batchSize, prepareThreads: options.imageThreads === "auto" ? undefined : options.imageThreads, postprocess: { scoring, threshold: options.threshold, tokenThreshold: options.tokenThreshold } }, onResult);
   } finally {
     progress.stop();
     await writer?.close();

@@ -3,6 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../../core/errors.js";
 import { defineCommand, option } from "../define.js";
+import { parseImageThreads } from "../options.js";
 
 const HELP = `
 Model contract (see README): inputs pixel_values [B,3,H,W], pixel_mask [B,H,W] (optional), input_ids
@@ -35,6 +36,8 @@ export const inferDirCommand = defineCommand({
     device: option.choice("--device <device>", "auto, cuda, webgpu or cpu", ["auto", "cuda", "webgpu", "cpu"], "auto", { role: "behaviour" }),
     // Padding is masked, so the batch size changes no number: not in meta, as not in the header.
     batchSize: option.number("--batch-size <n>", "images per model run", { default: 1, min: 1, max: 4096, integer: true, role: "behaviour" }),
+    // The same pixels whoever computes them: not in meta, as not in the header.
+    imageThreads: option.parsed("--image-threads <n>", "threads that decode and resize images beside the model: a number (0: none, the main thread does it), or auto (the cores but one, if that is at least 2); no effect on the numbers", "auto", parseImageThreads, { role: "behaviour" }),
     threshold: option.number("--threshold <t>", "keep boxes scoring at least t", { default: 0.7, min: 0, max: 1 }),
     tokenThreshold: option.number("--token-threshold <t>", "tokens of a kept box with probability at least t give its spans", { default: 0.1, min: 0, max: 1 }),
     scoring: option.optionalChoice("--scoring <rule>", "mdetr or sigmoid (default: from the model's logits output name)", ["mdetr", "sigmoid"]),
