@@ -194,4 +194,53 @@ export class ByteCursor {
     this.pos++;
     return c === 0x2c ? true : c === 0x7d ? false : undefined;
   }
+
+  /**
+   * After whitespace, a string of printable ASCII without escapes (what ids are): its text, or
+   * undefined for any other value or string (escapes, control characters, non-ASCII: JSON.parse
+   * decides those).
+   */
+  asciiString(): string | undefined {
+    if (this.space() !== QUOTE) return undefined;
+    const b = this.bytes;
+    const n = this.end;
+    const start = this.pos + 1;
+    let i = start;
+    let c = i < n ? b[i]! : END;
+    while (c !== QUOTE) {
+      if (c === BACKSLASH || c < 0x20 || c >= 0x7f) return undefined;
+      c = ++i < n ? b[i]! : END;
+    }
+    this.pos = i + 1;
+    return b.toString("latin1", start, i);
+  }
+
+  /** What the last `boxList` read: 4 numbers per box from 0 (the rest of the array is stale). */
+  boxes: Float64Array = new Float64Array(1024);
+
+  /**
+   * After whitespace, `[[x1, y1, x2, y2], ...]`: any number of boxes of exactly 4 finite numbers
+   * each, into `boxes` (grown as needed). Returns how many boxes, or -1 for anything else.
+   */
+  boxList(): number {
+    if (!this.take(0x5b)) return -1;
+    if (this.space() === 0x5d) {
+      this.pos++;
+      return 0;
+    }
+    let count = 0;
+    for (;;) {
+      if (4 * count + 4 > this.boxes.length) {
+        const grown = new Float64Array(2 * this.boxes.length);
+        grown.set(this.boxes);
+        this.boxes = grown;
+      }
+      if (!this.numbers(this.boxes, 4 * count, 4)) return -1;
+      count++;
+      const c = this.space();
+      this.pos++;
+      if (c === 0x5d) return count;
+      if (c !== 0x2c) return -1;
+    }
+  }
 }
