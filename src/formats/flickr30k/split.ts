@@ -9,7 +9,7 @@ import { join, relative } from "node:path";
 import { TextDecoder } from "node:util";
 import { InputError, UsageError } from "../../core/errors.js";
 import { FolderHash, type InputLog } from "../../core/inputs.js";
-import { mergeEntityBoxes, parseFlickrAnnotation, type FlickrBox } from "./annotations.js";
+import { FlickrAnnotationReader, mergeEntityBoxes, type FlickrBox } from "./annotations.js";
 import { parseSentences, type Phrase, type SentenceData } from "./sentences.js";
 
 export type FlickrSplitName = "train" | "val" | "test";
@@ -49,6 +49,7 @@ function readText(path: string, what: string, folder: { root: string; hash: Fold
 /** Reads the split's files only; with `inputs`, records the folder with the hash of those files. */
 export async function loadFlickrSplit(root: string, split: FlickrSplitName, merged: boolean, inputs?: InputLog): Promise<FlickrSplit> {
   const folder = { root, hash: new FolderHash(), decoder: new TextDecoder("utf-8", { fatal: true }) };
+  const annotations = new FlickrAnnotationReader();
   const listFile = join(root, `${split}.txt`);
   const imageIds = readText(listFile, "the split's image list", folder)
     .split("\n")
@@ -56,7 +57,7 @@ export async function loadFlickrSplit(root: string, split: FlickrSplitName, merg
     .filter(Boolean);
   const loaded = imageIds.map((imageId) => {
     const xmlFile = join(root, "Annotations", `${imageId}.xml`);
-    const annotation = parseFlickrAnnotation(xmlFile, readText(xmlFile, "annotations", folder));
+    const annotation = annotations.read(xmlFile, readText(xmlFile, "annotations", folder));
     const sentenceFile = join(root, "Sentences", `${imageId}.txt`);
     const sentences = parseSentences(sentenceFile, readText(sentenceFile, "sentences", folder));
     return { annotation, sentences };
