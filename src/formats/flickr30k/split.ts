@@ -4,7 +4,7 @@
  * Flickr30kEntitiesRecallEvaluator does: only phrases whose entity has a box, and only sentences
  * that keep at least one such phrase.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { join, relative } from "node:path";
 import { TextDecoder } from "node:util";
 import { InputError, UsageError } from "../../core/errors.js";
@@ -27,17 +27,38 @@ export interface FlickrSplit {
   phraseCount: number;
 }
 
+/** A folder's files read one after the other into one reused buffer, and hashed. */
+interface FolderReader {
+  root: string;
+  hash: FolderHash;
+  decoder: TextDecoder;
+  buffer: Buffer;
+}
+
 /**
  * Synchronous on purpose: the split is thousands of files of a few KB, where one blocking read
- * each is several times faster than the promise API's open/stat/read/close round trips.
+ * each is several times faster than the promise API's open/stat/read/close round trips (2,000
+ * files: 20 ms here against 70-140 ms with 16 reads in flight, callbacks or promises), and
+ * faster still into one reused buffer (readFileSync: 40 ms, with an fstat and a new buffer each).
  */
-function readText(path: string, what: string, folder: { root: string; hash: FolderHash; decoder: TextDecoder }): string {
-  let bytes: Buffer;
+function readText(path: string, what: string, folder: FolderReader): string {
+  let length = 0;
   try {
-    bytes = readFileSync(path);
+    const fd = openSync(path, "r");
+    try {
+      for (;;) {
+        if (length === folder.buffer.length) folder.buffer = Buffer.concat([folder.buffer, Buffer.alloc(folder.buffer.length)]);
+        const read = readSync(fd, folder.buffer, length, folder.buffer.length - length, null);
+        if (read === 0) break;
+        length += read;
+      }
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     throw new UsageError(`${path}: cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+  const bytes = folder.buffer.subarray(0, length);
   folder.hash.add(relative(folder.root, path), bytes);
   try {
     return folder.decoder.decode(bytes);
@@ -48,7 +69,7 @@ function readText(path: string, what: string, folder: { root: string; hash: Fold
 
 /** Reads the split's files only; with `inputs`, records the folder with the hash of those files. */
 export async function loadFlickrSplit(root: string, split: FlickrSplitName, merged: boolean, inputs?: InputLog): Promise<FlickrSplit> {
-  const folder = { root, hash: new FolderHash(), decoder: new TextDecoder("utf-8", { fatal: true }) };
+  const folder: FolderReader = { root, hash: new FolderHash(), decoder: new TextDecoder("utf-8", { fatal: true }), buffer: Buffer.allocUnsafe(64 << 10) };
   const annotations = new FlickrAnnotationReader();
   const listFile = join(root, `${split}.txt`);
   const imageIds = readText(listFile, "the split's image list", folder)
