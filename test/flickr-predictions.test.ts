@@ -55,7 +55,36 @@ describe("ByteCursor strings and box lists", () => {
     assert.deepEqual(Array.from(c.boxes.subarray(0, 1200)), (JSON.parse(JSON.stringify(boxes)) as number[][]).flat());
     assert.equal(cursor(" [ ] ").boxList(), 0);
     assert.equal(cursor("[ [1, 2, 3, 4] , [5,6,7,8]]").boxList(), 2);
-    for (const bad of ["[[1,2,3]]", "[[1,2,3,4,5]]", "[[1,2,3,4],]", "[[1,2,3,1e400]]", '[["1",2,3,4]]', "[[1,2,3,4]", "[1,2,3,4]", "{}"]) assert.equal(cursor(bad).boxList(), -1, bad);
+    for (const bad of ["[[-]]", "[[1.,2,3,4]]", "[[01,2,3,4]]", "[[1e,2,3,4]]", "[[+1,2,3,4]]", "[[1,2,3]]", "[[1,2,3,4,5]]", "[[1,2,3,4],]", "[[1,2,3,1e400]]", '[["1",2,3,4]]', "[[1,2,3,4]", "[1,2,3,4]", "{}"]) assert.equal(cursor(bad).boxList(), -1, bad);
+  });
+});
+
+describe("ByteCursor box lists read numbers as JSON.parse does", () => {
+  it("random decimals, exponents and spacing, bit for bit", () => {
+    const random = seeded(21);
+    const number = () => {
+      const digits = 1 + Math.floor(random() * 19);
+      let text = String(1 + Math.floor(random() * 9));
+      for (let d = 1; d < digits; d++) text += String(Math.floor(random() * 10));
+      const dot = Math.floor(random() * (digits + 1));
+      if (dot > 0 && dot < digits) text = `${text.slice(0, dot)}.${text.slice(dot)}`;
+      if (random() < 0.2) text = `0.${"0".repeat(Math.floor(random() * 25))}${text.replace(".", "")}`;
+      if (random() < 0.2) text += `${random() < 0.5 ? "e" : "E"}${["", "-", "+"][Math.floor(random() * 3)]}${Math.floor(random() * 40)}`;
+      if (random() < 0.1) text = "0";
+      return random() < 0.5 ? `-${text}` : text;
+    };
+    const space = () => [" ", "", "\n", "\t ", ""][Math.floor(random() * 5)]!;
+    for (let k = 0; k < 500; k++) {
+      const boxes = Array.from({ length: 1 + Math.floor(random() * 30) }, () => `${space()}[${Array.from({ length: 4 }, () => `${space()}${number()}${space()}`).join(",")}]${space()}`);
+      const text = `[${boxes.join(",")}]`;
+      const c = new ByteCursor();
+      c.at(Buffer.from(text, "latin1"), 0);
+      const count = c.boxList();
+      const expected = (JSON.parse(text) as number[][]).flat();
+      assert.equal(count, boxes.length, text);
+      assert.equal(c.pos, text.length);
+      expected.forEach((value, i) => assert.ok(Object.is(c.boxes[i], value), `${text}: [${i}]`));
+    }
   });
 });
 
