@@ -66,28 +66,67 @@ function bestIous(predicted: Float64Array, groundTruth: readonly Box[], limits: 
   }
 }
 
-export function flickrRecall(phrases: readonly PhraseToScore[], ks: readonly number[], iouThreshold: number): FlickrRecall {
-  const limits = [...ks, Infinity];
-  const order = limits.map((_, j) => j).sort((a, b) => limits[a]! - limits[b]!);
-  // Per category ("all" and each type): how many phrases, and how many hits at each limit.
-  const tallies = new Map<string, { total: number; hits: Int32Array }>();
-  const tally = (category: string) => {
-    let found = tallies.get(category);
-    if (!found) tallies.set(category, (found = { total: 0, hits: new Int32Array(limits.length) }));
-    return found;
-  };
-  const best = new Float64Array(limits.length);
-  const add = (counts: { total: number; hits: Int32Array }) => {
-    counts.total++;
-    for (let j = 0; j < limits.length; j++) if (best[j]! >= iouThreshold) counts.hits[j]!++;
-  };
-  const all = tally("all");
-  for (const { types, predicted, groundTruth } of phrases) {
-    bestIous(predicted, groundTruth, limits, order, best);
-    add(all);
-    // A phrase counts once in each of its types (twice in a type it names twice, as the reference).
-    for (const type of types) add(tally(type));
+/** Per category ("all" and each type): how many phrases, and how many hits at each limit. */
+interface Counts {
+  total: number;
+  hits: Int32Array;
+}
+
+/**
+ * Recall@k counted one phrase at a time, so that a phrase's boxes can be scored as they are read
+ * and then dropped (`add`), and the recalls computed at the end (`result`).
+ */
+export class FlickrRecallTally {
+  private readonly limits: number[];
+  private readonly order: number[];
+  private readonly counts = new Map<string, Counts>();
+  private readonly best: Float64Array;
+  private added = 0;
+
+  constructor(
+    private readonly ks: readonly number[],
+    private readonly iouThreshold: number,
+  ) {
+    this.limits = [...ks, Infinity];
+    this.order = this.limits.map((_, j) => j).sort((a, b) => this.limits[a]! - this.limits[b]!);
+    this.best = new Float64Array(this.limits.length);
   }
-  const recall = (j: number) => new Map([...tallies.keys()].sort().map((category) => [category, tallies.get(category)!.hits[j]! / tallies.get(category)!.total]));
-  return { recallAt: ks.map((k, j) => ({ k, byType: recall(j) })), upperBound: recall(ks.length) };
+
+  /** Phrases added so far. */
+  get phrases(): number {
+    return this.added;
+  }
+
+  private category(name: string): Counts {
+    let found = this.counts.get(name);
+    if (!found) this.counts.set(name, (found = { total: 0, hits: new Int32Array(this.limits.length) }));
+    return found;
+  }
+
+  private count(counts: Counts): void {
+    counts.total++;
+    for (let j = 0; j < this.limits.length; j++) if (this.best[j]! >= this.iouThreshold) counts.hits[j]!++;
+  }
+
+  /** One phrase: its types, its ranked boxes (4 numbers each; not kept), its entity's boxes. */
+  add(types: readonly string[], predicted: Float64Array, groundTruth: readonly Box[]): void {
+    bestIous(predicted, groundTruth, this.limits, this.order, this.best);
+    this.added++;
+    // Categories appear as phrases name them ("all" with the first), so no phrase gives none.
+    this.count(this.category("all"));
+    // A phrase counts once in each of its types (twice in a type it names twice, as the reference).
+    for (const type of types) this.count(this.category(type));
+  }
+
+  result(): FlickrRecall {
+    const categories = [...this.counts.keys()].sort();
+    const recall = (j: number) => new Map(categories.map((category) => [category, this.counts.get(category)!.hits[j]! / this.counts.get(category)!.total]));
+    return { recallAt: this.ks.map((k, j) => ({ k, byType: recall(j) })), upperBound: recall(this.ks.length) };
+  }
+}
+
+export function flickrRecall(phrases: readonly PhraseToScore[], ks: readonly number[], iouThreshold: number): FlickrRecall {
+  const tally = new FlickrRecallTally(ks, iouThreshold);
+  for (const { types, predicted, groundTruth } of phrases) tally.add(types, predicted, groundTruth);
+  return tally.result();
 }

@@ -1,7 +1,8 @@
 /**
  * MDETR's Flickr30k predictions: `[{"image_id": "1000092795", "sentence_id": 0, "boxes": [[[x1, y1,
  * x2, y2], ...ranked...], ...one list per evaluated phrase, in sentence order...]}]`, read as a
- * stream with each phrase's boxes in a Float64Array.
+ * stream with each phrase's boxes in a Float64Array. The evaluation scores each prediction as it
+ * comes and keeps none of its boxes (35 MiB of text are 48 MB of doubles on the test split).
  */
 import { InputError, childPath } from "../../core/errors.js";
 import { ByteCursor, GIVE_UP, OTHER_KEY, type ElementDecoder } from "../../json/byte-cursor.js";
@@ -20,8 +21,11 @@ export interface FlickrPrediction {
 
 const LIST_EXPECTED = "expected a list of predictions [{image_id, sentence_id, boxes}, ...]";
 
-export async function readFlickrPredictions(file: string, settings: JsonReadSettings = {}): Promise<FlickrPrediction[]> {
-  const predictions: FlickrPrediction[] = [];
+/**
+ * Hands over each prediction in file order, its boxes as views that are valid only during the
+ * call (copy what you keep).
+ */
+export async function streamFlickrPredictions(file: string, settings: JsonReadSettings, take: (prediction: FlickrPrediction) => void): Promise<void> {
   // The index of the next element: the visitor sees every element the fast path leaves, in order.
   const next = { index: 0 };
   const result = await readJson(file, {
@@ -50,55 +54,42 @@ export async function readFlickrPredictions(file: string, settings: JsonReadSett
         });
         return flat;
       });
-      predictions.push({ file, at, imageId: String(imageId), sentenceId, boxes });
+      take({ file, at, imageId: String(imageId), sentenceId, boxes });
     },
-  }, settings, { decode: { "$.*": predictionDecoder(file, predictions, next) } });
+  }, settings, { decode: { "$.*": predictionDecoder(file, take, next) } });
   if (result.containers.get("$") !== "array") throw new InputError(file, undefined, LIST_EXPECTED);
+}
+
+/** Every prediction, with copies of its boxes (for a caller that keeps them all). */
+export async function readFlickrPredictions(file: string, settings: JsonReadSettings = {}): Promise<FlickrPrediction[]> {
+  const predictions: FlickrPrediction[] = [];
+  await streamFlickrPredictions(file, settings, (p) => predictions.push({ ...p, boxes: p.boxes.map((b) => b.slice()) }));
   return predictions;
 }
 
 const FIELDS = ByteCursor.names(["image_id", "sentence_id", "boxes"]);
 const ALL_FIELDS = 0b111;
-/** Numbers per block of boxes: 8 MiB. */
-const BLOCK_NUMBERS = 1 << 20;
-
-/**
- * Phrases' boxes as views of shared blocks: one backing store per 8 MiB instead of one per phrase
- * (15k of them on the test split). A block is never regrown, so views stay valid.
- */
-class BoxBlocks {
-  private block = new Float64Array(0);
-  private used = 0;
-
-  /** A copy of `values[0, length)` in the current block. */
-  copy(values: Float64Array, length: number): Float64Array {
-    if (this.used + length > this.block.length) {
-      this.block = new Float64Array(Math.max(BLOCK_NUMBERS, length));
-      this.used = 0;
-    }
-    const view = this.block.subarray(this.used, this.used + length);
-    view.set(values.subarray(0, length));
-    this.used += length;
-    return view;
-  }
-}
 
 /**
  * The fast path for a prediction `{"image_id", "sentence_id", "boxes"}` in any order, other members
- * skipped: it keeps exactly what the visitor would keep, and leaves to it every element the
+ * skipped: it hands over exactly what the visitor would, and leaves to it every element the
  * visitor would refuse or read another way (a string sentence id, a fractional or empty image id,
  * a box of 3 numbers, a repeated member, escapes).
  */
-function predictionDecoder(file: string, out: FlickrPrediction[], next: { index: number }): ElementDecoder {
+function predictionDecoder(file: string, take: (prediction: FlickrPrediction) => void, next: { index: number }): ElementDecoder {
   const cursor = new ByteCursor();
-  const blocks = new BoxBlocks();
+  // One element's boxes, phrase after phrase (reused: the views handed over live only during
+  // the call), and where each phrase's boxes end in it.
+  let arena = new Float64Array(1 << 14);
+  const ends: number[] = [];
   return (bytes, start) => {
     cursor.at(bytes, start);
     if (!cursor.take(0x7b)) return -1;
     let seen = 0;
     let imageId = "";
     let sentenceId = 0;
-    const boxes: Float64Array[] = [];
+    let used = 0;
+    ends.length = 0;
     for (let more = true; more; ) {
       const field = cursor.key(FIELDS);
       if (field === GIVE_UP) return -1;
@@ -128,7 +119,14 @@ function predictionDecoder(file: string, out: FlickrPrediction[], next: { index:
             for (let list = true; list; ) {
               const count = cursor.boxList();
               if (count < 0) return -1;
-              boxes.push(blocks.copy(cursor.boxes, 4 * count));
+              if (used + 4 * count > arena.length) {
+                const grown = new Float64Array(Math.max(2 * arena.length, used + 4 * count));
+                grown.set(arena.subarray(0, used));
+                arena = grown;
+              }
+              arena.set(cursor.boxes.subarray(0, 4 * count), used);
+              used += 4 * count;
+              ends.push(used);
               const c = cursor.space();
               cursor.pos++;
               if (c === 0x5d) list = false;
@@ -142,7 +140,8 @@ function predictionDecoder(file: string, out: FlickrPrediction[], next: { index:
       more = after;
     }
     if (seen !== ALL_FIELDS) return -1;
-    out.push({ file, at: `[${next.index}]`, imageId, sentenceId, boxes });
+    const boxes = ends.map((end, p) => arena.subarray(p === 0 ? 0 : ends[p - 1]!, end));
+    take({ file, at: `[${next.index}]`, imageId, sentenceId, boxes });
     next.index++;
     return cursor.pos;
   };
