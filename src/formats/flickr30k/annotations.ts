@@ -45,6 +45,14 @@ interface DocumentTexts {
 }
 
 const COORDINATES = ["xmin", "ymin", "xmax", "ymax"] as const;
+/** The leaves whose text the reference reads (`FlickrAnnotationReader.leaf`). */
+const LEAVES = ["width", "height", "name", "nobndbox", "scene", ...COORDINATES] as const;
+const WIDTH = 0;
+const HEIGHT = 1;
+const NAME = 2;
+const NOBNDBOX = 3;
+const SCENE = 4;
+const XMIN = 5;
 
 /** Python's int() of a tag's text: an optionally signed integer with surrounding whitespace. */
 function integer(file: string, where: string, value: string | undefined): number {
@@ -65,13 +73,12 @@ export class FlickrAnnotationReader {
   private readonly open: string[] = [];
   private readonly openLines: number[] = [];
   /** The element closed last, and the line it opened on (for messages). */
-  private lastClosed = { name: "", line: 0 };
-  /** The leaf whose text is being collected (its depth), or 0; and the text so far. */
+  private lastClosedName = "";
+  private lastClosedLine = 0;
+  /** The leaf whose text is being collected (LEAVES' index) and its depth (0: none); the text so far. */
+  private leaf = 0;
   private leafDepth = 0;
-  private leafWhere = "";
   private text = "";
-  /** Where a collected text goes. */
-  private store: ((text: string) => void) | undefined;
   /** How many `<bndbox>` the current object had so far (only the first is read). */
   private boxes = 0;
 
@@ -96,13 +103,46 @@ export class FlickrAnnotationReader {
     this.document.problem ??= { where, detail };
   }
 
-  /** Starts collecting a leaf's text for `store`, unless it was seen before (`seen`). */
-  private collect(where: string, tag: string, seen: boolean, store: (text: string) => void): void {
-    if (seen) this.problem(where, `expected one <${tag}>, got several`);
-    this.leafDepth = this.open.length;
-    this.leafWhere = where;
-    this.text = "";
-    this.store = store;
+  /** A leaf's place, as messages name it (built only for a message). */
+  private where(leaf: number): string {
+    const object = `annotation.object[${this.document.objects.length - 1}]`;
+    return leaf === WIDTH ? "annotation.size.width" : leaf === HEIGHT ? "annotation.size.height" : leaf >= XMIN ? `${object}.bndbox.${COORDINATES[leaf - XMIN]}` : `${object}.${LEAVES[leaf]}`;
+  }
+
+  /** The text a leaf holds so far (undefined: none yet; a name may come several times). */
+  private value(leaf: number): string | undefined {
+    const doc = this.document;
+    const object = doc.objects.at(-1);
+    if (leaf === WIDTH) return doc.size.width;
+    if (leaf === HEIGHT) return doc.size.height;
+    if (leaf === NOBNDBOX) return object?.nobndbox;
+    if (leaf === SCENE) return object?.scene;
+    return leaf >= XMIN ? object?.box?.[leaf - XMIN] : undefined;
+  }
+
+  private store(leaf: number, text: string): void {
+    const doc = this.document;
+    const object = doc.objects.at(-1)!;
+    if (leaf === WIDTH) doc.size.width = text;
+    else if (leaf === HEIGHT) doc.size.height = text;
+    else if (leaf === NAME) object.names.push(text);
+    else if (leaf === NOBNDBOX) object.nobndbox = text;
+    else if (leaf === SCENE) object.scene = text;
+    else object.box![leaf - XMIN] = text;
+  }
+
+  /** The leaf the reference reads that `name` opens here, or -1. */
+  private leafOf(name: string, depth: number): number {
+    const doc = this.document;
+    if (doc.root !== "annotation" || depth < 3) return -1;
+    const parent = this.open[depth - 2];
+    if (depth === 3 && parent === "size") return doc.size.count !== 1 ? -1 : name === "width" ? WIDTH : name === "height" ? HEIGHT : -1;
+    if (depth === 3 && parent === "object") return name === "name" ? NAME : name === "nobndbox" ? NOBNDBOX : name === "scene" ? SCENE : -1;
+    if (depth === 4 && parent === "bndbox" && this.open[1] === "object" && this.boxes === 1) {
+      const k = (COORDINATES as readonly string[]).indexOf(name);
+      return k < 0 ? -1 : XMIN + k;
+    }
+    return -1;
   }
 
   private opened(name: string): void {
@@ -112,42 +152,35 @@ export class FlickrAnnotationReader {
     const depth = this.open.length;
     if (this.leafDepth > 0) {
       // An element inside a text the reference reads (ElementTree's .text would stop there).
-      this.problem(this.leafWhere, `expected text, got an element <${name}>`);
+      this.problem(this.where(this.leaf), `expected text, got an element <${name}>`);
       return;
     }
     if (depth === 1) doc.root = name;
-    if (doc.root !== "annotation" || depth < 2) return;
-    const parent = this.open[depth - 2];
-    const object = doc.objects.at(-1);
-    const where = () => `annotation.object[${doc.objects.length - 1}]`;
-    if (depth === 2) {
+    else if (depth === 2 && doc.root === "annotation") {
       if (name === "size" && ++doc.size.count > 1) this.problem("annotation.size", "expected one <size>, got several");
       if (name === "object") {
         doc.objects.push({ names: [], box: undefined, nobndbox: undefined, scene: undefined });
         this.boxes = 0;
       }
-    } else if (depth === 3 && parent === "size" && doc.size.count === 1) {
-      if (name === "width") this.collect("annotation.size.width", name, doc.size.width !== undefined, (t) => (doc.size.width = t));
-      else if (name === "height") this.collect("annotation.size.height", name, doc.size.height !== undefined, (t) => (doc.size.height = t));
-    } else if (depth === 3 && parent === "object" && object) {
-      if (name === "name") this.collect(`${where()}.name`, name, false, (t) => object.names.push(t));
-      else if (name === "bndbox" && ++this.boxes === 1) object.box = [undefined, undefined, undefined, undefined];
-      else if (name === "nobndbox") this.collect(`${where()}.nobndbox`, name, object.nobndbox !== undefined, (t) => (object.nobndbox = t));
-      else if (name === "scene") this.collect(`${where()}.scene`, name, object.scene !== undefined, (t) => (object.scene = t));
-    } else if (depth === 4 && parent === "bndbox" && this.open[1] === "object" && this.boxes === 1 && object?.box) {
-      const k = (COORDINATES as readonly string[]).indexOf(name);
-      const box = object.box;
-      if (k >= 0) this.collect(`${where()}.bndbox.${name}`, name, box[k] !== undefined, (t) => (box[k] = t));
+    } else if (depth === 3 && name === "bndbox" && this.open[1] === "object" && doc.root === "annotation" && ++this.boxes === 1) {
+      doc.objects.at(-1)!.box = [undefined, undefined, undefined, undefined];
+    } else {
+      const leaf = this.leafOf(name, depth);
+      if (leaf < 0) return;
+      if (this.value(leaf) !== undefined) this.problem(this.where(leaf), `expected one <${name}>, got several`);
+      this.leaf = leaf;
+      this.leafDepth = depth;
+      this.text = "";
     }
   }
 
   private closed(): void {
     if (this.leafDepth === this.open.length) {
-      this.store!(this.text.trim());
+      this.store(this.leaf, this.text.trim());
       this.leafDepth = 0;
-      this.store = undefined;
     }
-    this.lastClosed = { name: this.open.pop()!, line: this.openLines.pop()! };
+    this.lastClosedName = this.open.pop()!;
+    this.lastClosedLine = this.openLines.pop()!;
   }
 
   /** The annotation of one file; `file` names it in errors. */
@@ -180,7 +213,7 @@ export class FlickrAnnotationReader {
     let detail = place[3]!;
     // saxes closes the innermost element before it sees that the end tag is another's: that
     // element is the one left unclosed.
-    if (detail === "unexpected close tag") detail += ` (<${this.lastClosed.name}>, opened on line ${this.lastClosed.line}, is not closed)`;
+    if (detail === "unexpected close tag") detail += ` (<${this.lastClosedName}>, opened on line ${this.lastClosedLine}, is not closed)`;
     return new InputError(file, `line ${line}, column ${column}`, `not valid XML: ${detail}`);
   }
 

@@ -5,7 +5,7 @@
  * that keep at least one such phrase.
  */
 import { closeSync, openSync, readSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, sep } from "node:path";
 import { TextDecoder } from "node:util";
 import { InputError, UsageError } from "../../core/errors.js";
 import { FolderHash, type InputLog } from "../../core/inputs.js";
@@ -41,7 +41,7 @@ interface FolderReader {
  * files: 20 ms here against 70-140 ms with 16 reads in flight, callbacks or promises), and
  * faster still into one reused buffer (readFileSync: 40 ms, with an fstat and a new buffer each).
  */
-function readText(path: string, what: string, folder: FolderReader): string {
+function readText(path: string, name: string, what: string, folder: FolderReader): string {
   let length = 0;
   try {
     const fd = openSync(path, "r");
@@ -59,7 +59,7 @@ function readText(path: string, what: string, folder: FolderReader): string {
     throw new UsageError(`${path}: cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const bytes = folder.buffer.subarray(0, length);
-  folder.hash.add(relative(folder.root, path), bytes);
+  folder.hash.add(name, bytes);
   try {
     return folder.decoder.decode(bytes);
   } catch {
@@ -67,20 +67,36 @@ function readText(path: string, what: string, folder: FolderReader): string {
   }
 }
 
+/**
+ * An image's file in one of the dataset's folders: its path as `join(root, folder, file)` makes it
+ * and its name from the root as `relative` makes it (what the folder's hash holds). An id without
+ * a separator is a plain file name, so both are a concatenation (2,000 files: the path functions
+ * took 10 ms, resolving against the working folder each time).
+ */
+function datasetFile(root: string, base: string, folderName: string, file: string): { path: string; name: string } {
+  if (file.includes("/") || file.includes(sep)) {
+    const path = join(root, folderName, file);
+    return { path, name: relative(root, path) };
+  }
+  return { path: `${base}${sep}${file}`, name: `${folderName}${sep}${file}` };
+}
+
 /** Reads the split's files only; with `inputs`, records the folder with the hash of those files. */
 export async function loadFlickrSplit(root: string, split: FlickrSplitName, merged: boolean, inputs?: InputLog): Promise<FlickrSplit> {
   const folder: FolderReader = { root, hash: new FolderHash(), decoder: new TextDecoder("utf-8", { fatal: true }), buffer: Buffer.allocUnsafe(64 << 10) };
   const annotations = new FlickrAnnotationReader();
   const listFile = join(root, `${split}.txt`);
-  const imageIds = readText(listFile, "the split's image list", folder)
+  const imageIds = readText(listFile, relative(root, listFile), "the split's image list", folder)
     .split("\n")
     .map((line) => line.trim())
     .filter(Boolean);
+  const annotationsBase = join(root, "Annotations");
+  const sentencesBase = join(root, "Sentences");
   const loaded = imageIds.map((imageId) => {
-    const xmlFile = join(root, "Annotations", `${imageId}.xml`);
-    const annotation = annotations.read(xmlFile, readText(xmlFile, "annotations", folder));
-    const sentenceFile = join(root, "Sentences", `${imageId}.txt`);
-    const sentences = parseSentences(sentenceFile, readText(sentenceFile, "sentences", folder));
+    const xml = datasetFile(root, annotationsBase, "Annotations", `${imageId}.xml`);
+    const annotation = annotations.read(xml.path, readText(xml.path, xml.name, "annotations", folder));
+    const text = datasetFile(root, sentencesBase, "Sentences", `${imageId}.txt`);
+    const sentences = parseSentences(text.path, readText(text.path, text.name, "sentences", folder));
     return { annotation, sentences };
   });
   inputs?.record({ path: root, ...folder.hash.digest() });
