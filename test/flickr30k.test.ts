@@ -59,6 +59,32 @@ describe("annotation files (get_annotations)", () => {
   it("refuses coordinates that are not integers, naming the place", () => {
     assert.throws(() => parseFlickrAnnotation("a.xml", xml.replace("<xmin>1</xmin>", "<xmin>1.5</xmin>")), /a\.xml: annotation\.object\[0\]\.bndbox\.xmin: expected an integer, got "1\.5"/);
   });
+
+  it("reads what ElementTree reads: declaration, comments, CDATA, character references, attributes, other elements, the first bndbox", () => {
+    const plain = parseFlickrAnnotation("a.xml", xml);
+    const variants = [
+      `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE annotation>\n${xml}`,
+      xml.replace(/\n/g, "\r\n"),
+      xml.replace("<name>11</name>", "<name> <!-- id --><![CDATA[1]]>&#49;\n</name>").replace("<object>", '<object kind="a &amp; b"><pose>Left</pose>'),
+      xml.replace("</bndbox></object>\n    <object><name>12</name>", "</bndbox><bndbox><xmin>0</xmin></bndbox></object>\n    <object><name>12</name>"),
+      xml.replace("<depth>3</depth>", "<depth/><filename>a&lt;b</filename>"),
+    ];
+    for (const variant of variants) assert.deepEqual(parseFlickrAnnotation("a.xml", variant), plain, variant);
+  });
+
+  it("refuses what is not well-formed XML, or not one text where the reference reads one, naming the place", () => {
+    const refused: [string, RegExp][] = [
+      [xml.replace("<depth>3</depth>", "<f>a&nbsp;b</f>"), /^a\.xml: line 1, column \d+: not valid XML: undefined entity$/],
+      [xml.replace("<object>", "<object>a & b"), /^a\.xml: line 2, column 15: not valid XML: a '&' that starts no entity reference/],
+      [xml.replace("</annotation>", "</annotation><annotation/>"), /^a\.xml: line 5, column \d+: not valid XML: documents may contain only one root$/],
+      [xml.replace("<name>11</name>", "<name>11<b/></name>"), /^a\.xml: annotation\.object\[0\]\.name: expected text, got an element <b>$/],
+      [xml.replace("<xmin>1</xmin>", "<xmin>1</xmin><xmin>2</xmin>"), /^a\.xml: annotation\.object\[0\]\.bndbox\.xmin: expected one <xmin>, got several$/],
+      [xml.replace("<annotation>", "<annotation><size/>"), /^a\.xml: annotation\.size: expected one <size>, got several$/],
+      [xml.replace("<annotation>", "<annot>").replace("</annotation>", "</annot>"), /^a\.xml: expected an <annotation> document$/],
+      ["", /^a\.xml: line 1, column 1: not valid XML: document must contain a root element$/],
+    ];
+    for (const [text, pattern] of refused) assert.throws(() => parseFlickrAnnotation("a.xml", text), (error: Error) => pattern.test(error.message), text);
+  });
 });
 
 describe("recall", () => {

@@ -6,7 +6,7 @@ import { Command, Option } from "commander";
 import { InputLog } from "../core/inputs.js";
 import { streamLogger, type TextSink } from "../core/log.js";
 import { progressBars } from "../core/progress.js";
-import { JSON_ENGINES, type JsonEngine } from "../json/reader.js";
+import type { JsonEngine } from "../json/reader.js";
 import { COMMANDS, GROUPS } from "./commands/index.js";
 import { option, type CommandDefinition, type OptionSpec, type RawOption } from "./define.js";
 import { buildMeta, checkOutputTarget, emitResult } from "./output.js";
@@ -32,12 +32,17 @@ function longFlag(spec: OptionSpec<unknown>): string {
   return spec.flags.replace(/^-\w, /, "").split(" ")[0]!;
 }
 
-/** The JSON engine and batch size a run reads with: the defaults, unless the environment forces them. */
-function jsonSettings(env: CliIo["env"]): { engine?: JsonEngine; batchBytes?: number } {
+/**
+ * The JSON engine and batch size a run reads with: the defaults, unless the environment forces
+ * them. The reader's module is loaded only then: it is the command's to load (`--version` and
+ * `--help` need none of it).
+ */
+async function jsonSettings(env: CliIo["env"]): Promise<{ engine?: JsonEngine; batchBytes?: number }> {
   const engine = env["MDETR_JSON_ENGINE"];
   const batch = env["MDETR_JSON_BATCH_BYTES"];
+  const engines: readonly string[] = engine ? (await import("../json/reader.js")).JSON_ENGINES : [];
   return {
-    ...(engine && (JSON_ENGINES as readonly string[]).includes(engine) ? { engine: engine as JsonEngine } : {}),
+    ...(engine && engines.includes(engine) ? { engine: engine as JsonEngine } : {}),
     ...(batch ? { batchBytes: parseWholeNumber("MDETR_JSON_BATCH_BYTES", batch, 1) } : {}),
   };
 }
@@ -69,7 +74,7 @@ function attachCommand(parent: Command, name: string, definition: CommandDefinit
     const result = await definition.run(values as never, args, {
       log: streamLogger(io.stderr, info.verbose),
       progress: progressBars(io.stderr),
-      read: { ...jsonSettings(io.env), inputs },
+      read: { ...(await jsonSettings(io.env)), inputs },
       stdout: io.stdout,
       jsonTarget,
       verbose: info.verbose,

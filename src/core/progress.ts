@@ -1,5 +1,6 @@
 /** A progress bar on stderr, shown only when stderr is a terminal (never in pipes, logs or CI). */
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import type cliProgressModule from "cli-progress";
 import type { TextSink } from "./log.js";
 
 export interface Progress {
@@ -15,6 +16,9 @@ const SILENT: Progress = { tick() {}, stop() {} };
 export function progressBars(stream: TextSink): ProgressFactory {
   return (label, total) => {
     if (!stream.isTTY || total === 0) return SILENT;
+    // Loaded only when a bar is drawn: it and its dependencies are a tenth of the CLI's start-up,
+    // and most runs (pipes, logs, CI) draw none. (A CommonJS module: require is synchronous.)
+    const cliProgress = createRequire(import.meta.url)("cli-progress") as typeof cliProgressModule;
     const bar = new cliProgress.SingleBar(
       { stream: stream as NodeJS.WritableStream, format: `${label} [{bar}] {percentage}% {value}/{total} {rate}/s eta {eta_formatted}`, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
       cliProgress.Presets.shades_classic,

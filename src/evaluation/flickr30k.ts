@@ -6,9 +6,9 @@ import { InputError } from "../core/errors.js";
 import { stopwatch, type Logger } from "../core/log.js";
 import { listSome } from "../core/text.js";
 import { loadFlickrSplit, type FlickrSplit, type FlickrSplitName } from "../formats/flickr30k/split.js";
-import { readFlickrPredictions, type FlickrPrediction } from "../formats/flickr30k/predictions.js";
+import { streamFlickrPredictions, type FlickrPrediction } from "../formats/flickr30k/predictions.js";
 import type { RunContext } from "../json/run-context.js";
-import { flickrRecall, type FlickrRecall, type PhraseToScore } from "../metrics/flickr30k.js";
+import { FlickrRecallTally, type FlickrRecall } from "../metrics/flickr30k.js";
 import { ShardOwners, shardLabel } from "./shards.js";
 
 export interface EvalFlickrOptions {
@@ -29,47 +29,57 @@ export interface EvalFlickrReport {
 }
 
 /**
- * Pairs predictions with evaluated sentences as the reference does: the first prediction of a
- * sentence wins, predictions for sentences outside the evaluated set are ignored (both with a
- * warning here), a wrong number of box lists or a missing sentence is an error.
+ * Pairs predictions with evaluated sentences as the reference does, one prediction at a time as
+ * they are read: the first prediction of a sentence wins, predictions for sentences outside the
+ * evaluated set are ignored (both with a warning here), a wrong number of box lists or a missing
+ * sentence is an error. Each paired sentence's phrases are scored at once (`tally`), so no box
+ * outlives its prediction.
  */
-export function phrasesToScore(label: string, split: FlickrSplit, predictions: readonly FlickrPrediction[], log: Logger): PhraseToScore[] {
-  const expected = new Set(split.evaluated);
-  const seen = new Map<string, FlickrPrediction>();
-  let duplicates = 0;
-  let outside = 0;
-  for (const prediction of predictions) {
+export class SentencePairing {
+  private readonly expected: Set<string>;
+  private readonly seen = new Set<string>();
+  private duplicates = 0;
+  private outside = 0;
+
+  constructor(
+    private readonly split: FlickrSplit,
+    readonly tally: FlickrRecallTally,
+  ) {
+    this.expected = new Set(split.evaluated);
+  }
+
+  take(prediction: FlickrPrediction): void {
     const id = `${prediction.imageId}_${prediction.sentenceId}`;
-    if (seen.has(id)) {
-      duplicates++;
-      continue;
+    if (this.seen.has(id)) {
+      this.duplicates++;
+      return;
     }
-    if (!expected.has(id)) {
+    if (!this.expected.has(id)) {
       // MDETR writes an empty entry for a sentence without a scored phrase: nothing to ignore there.
-      if (prediction.boxes.length > 0) outside++;
-      continue;
+      if (prediction.boxes.length > 0) this.outside++;
+      return;
     }
-    const phrases = split.sentences.get(prediction.imageId)![prediction.sentenceId]!;
+    const phrases = this.split.sentences.get(prediction.imageId)![prediction.sentenceId]!;
     if (prediction.boxes.length !== phrases.length) {
       throw new InputError(prediction.file, `${prediction.at}.boxes`, `image ${prediction.imageId}, sentence ${prediction.sentenceId}: expected ${phrases.length} box lists (one per phrase with a ground-truth box), got ${prediction.boxes.length}`);
     }
     const empty = prediction.boxes.findIndex((b) => b.length === 0);
     if (empty >= 0) throw new InputError(prediction.file, `${prediction.at}.boxes[${empty}]`, `image ${prediction.imageId}, sentence ${prediction.sentenceId}: no boxes for the phrase "${phrases[empty]!.phrase}"`);
-    seen.set(id, prediction);
+    this.seen.add(id);
+    const boxes = this.split.boxes.get(prediction.imageId)!;
+    phrases.forEach((phrase, p) => this.tally.add(phrase.types, prediction.boxes[p]!, boxes.get(phrase.entityId)!));
   }
-  const missing = split.evaluated.filter((id) => !seen.has(id));
-  if (missing.length > 0) {
-    throw new InputError(label, undefined, `no predictions for ${missing.length} of ${split.evaluated.length} evaluated sentences (image_sentence ${listSome(missing)})`);
+
+  /** After the last prediction: the missing sentences are an error, the ignored ones a warning. */
+  finish(label: string, log: Logger): void {
+    const missing = this.split.evaluated.filter((id) => !this.seen.has(id));
+    if (missing.length > 0) {
+      throw new InputError(label, undefined, `no predictions for ${missing.length} of ${this.split.evaluated.length} evaluated sentences (image_sentence ${listSome(missing)})`);
+    }
+    if (this.duplicates || this.outside) {
+      log.warn(`${label}: ignored ${this.duplicates} repeated predictions (the first one counts) and ${this.outside} predictions for sentences outside the evaluated set (other splits, or no phrase with a box)`);
+    }
   }
-  if (duplicates || outside) {
-    log.warn(`${label}: ignored ${duplicates} repeated predictions (the first one counts) and ${outside} predictions for sentences outside the evaluated set (other splits, or no phrase with a box)`);
-  }
-  return split.evaluated.flatMap((id) => {
-    const prediction = seen.get(id)!;
-    const phrases = split.sentences.get(prediction.imageId)![prediction.sentenceId]!;
-    const boxes = split.boxes.get(prediction.imageId)!;
-    return phrases.map((phrase, p) => ({ types: phrase.types, predicted: prediction.boxes[p]!, groundTruth: boxes.get(phrase.entityId)! }));
-  });
 }
 
 export async function evalFlickr30k(options: EvalFlickrOptions, { log, read }: RunContext): Promise<EvalFlickrReport> {
@@ -78,15 +88,18 @@ export async function evalFlickr30k(options: EvalFlickrOptions, { log, read }: R
   log.debug(`${options.split}: ${split.imageIds.length} images, ${split.evaluated.length} sentences, ${split.phraseCount} phrases with boxes (${clock.lap()})`);
   // Shards hold distinct sentences; within one file a repeated sentence keeps its first prediction.
   const owners = new ShardOwners<string>(options.predictions);
-  const predictions: FlickrPrediction[] = [];
+  const pairing = new SentencePairing(split, new FlickrRecallTally(options.k, options.iouThreshold));
   for (const [f, file] of options.predictions.entries()) {
-    const part = await readFlickrPredictions(file, read);
-    log.debug(`${file}: ${part.length} predictions (${clock.lap()})`);
-    for (const p of part) owners.claim(`${p.imageId}_${p.sentenceId}`, f, (id) => `the prediction for image_sentence ${id}`);
-    predictions.push(...part);
+    let count = 0;
+    await streamFlickrPredictions(file, read, (p) => {
+      count++;
+      owners.claim(`${p.imageId}_${p.sentenceId}`, f, (id) => `the prediction for image_sentence ${id}`);
+      pairing.take(p);
+    });
+    log.debug(`${file}: ${count} predictions, scored as read (${clock.lap()})`);
   }
-  const phrases = phrasesToScore(shardLabel(options.predictions), split, predictions, log);
-  const recall = flickrRecall(phrases, options.k, options.iouThreshold);
+  pairing.finish(shardLabel(options.predictions), log);
+  const recall = pairing.tally.result();
   log.debug(`recall (${clock.lap()})`);
-  return { recall, sentences: split.evaluated.length, phrases: phrases.length, merged: options.merged };
+  return { recall, sentences: split.evaluated.length, phrases: pairing.tally.phrases, merged: options.merged };
 }

@@ -23,6 +23,8 @@ export interface SentenceData {
 
 /** A phrase's opening token: `[/EN#<digits>/<type>[/<type>...]`, every type non-empty. */
 const PHRASE_HEAD = /^\[\/EN#\d+(?:\/[^/\]]+)+$/;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 
 /**
  * Parses one sentence file as get_sentence_data does, refusing the markup it would misread (it
@@ -32,33 +34,40 @@ const PHRASE_HEAD = /^\[\/EN#\d+(?:\/[^/\]]+)+$/;
  */
 export function parseSentences(file: string, text: string): SentenceData[] {
   const sentences: SentenceData[] = [];
-  universalNewlines(text).split("\n").forEach((line, index) => {
-    if (!line) return;
+  const lines = universalNewlines(text).split("\n");
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    if (!line) continue;
     const fail = (detail: string): never => {
       throw new InputError(file, `line ${index + 1}`, detail);
     };
     const words: string[] = [];
     const phrases: Phrase[] = [];
     let current: string[] | undefined;
-    let opening: Omit<Phrase, "phrase"> | undefined;
-    /** The open phrase's first token, for messages. */
+    /** The open phrase's first word index, entity and types, and its first token (for messages). */
+    let firstWordIndex = 0;
+    let entityId = "";
+    let types: string[] = [];
     let head = "";
-    // Python's str.split(): runs of whitespace separate words.
-    for (let token of line.split(/\s+/).filter(Boolean)) {
+    // Python's str.split(): runs of whitespace separate words (only the ends can be empty here).
+    for (let token of line.split(/\s+/)) {
+      if (!token) continue;
       if (current) {
-        if (token.startsWith("[")) fail(`${JSON.stringify(token)} opens a phrase inside the open phrase ${JSON.stringify(head)} (phrases do not nest)`);
-        if (token.endsWith("]")) {
+        if (token.charCodeAt(0) === OPEN_BRACKET) fail(`${JSON.stringify(token)} opens a phrase inside the open phrase ${JSON.stringify(head)} (phrases do not nest)`);
+        if (token.charCodeAt(token.length - 1) === CLOSE_BRACKET) {
           token = token.slice(0, -1);
           current.push(token);
-          phrases.push({ ...opening!, phrase: current.join(" ") });
+          phrases.push({ firstWordIndex, entityId, types, phrase: current.join(" ") });
           current = undefined;
         } else current.push(token);
         words.push(token);
-      } else if (token.startsWith("[")) {
+      } else if (token.charCodeAt(0) === OPEN_BRACKET) {
         if (!PHRASE_HEAD.test(token)) fail(`expected a phrase to open with [/EN#<id>/<type>[/<type>...] and then its words, got ${JSON.stringify(token)}`);
         const parts = token.split("/");
         current = [];
-        opening = { firstWordIndex: words.length, entityId: parts[1]!.slice(3), types: parts.slice(2) };
+        firstWordIndex = words.length;
+        entityId = parts[1]!.slice(3);
+        types = parts.slice(2);
         head = token;
       } else if (token.includes("]")) {
         fail(`${JSON.stringify(token)} closes a phrase, but none is open`);
@@ -66,7 +75,7 @@ export function parseSentences(file: string, text: string): SentenceData[] {
     }
     if (current) fail(`the phrase ${JSON.stringify(head)} is not closed: the line ends before its "]"`);
     sentences.push({ sentence: words.join(" "), phrases });
-  });
+  }
   return sentences;
 }
 

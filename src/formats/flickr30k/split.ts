@@ -4,12 +4,12 @@
  * Flickr30kEntitiesRecallEvaluator does: only phrases whose entity has a box, and only sentences
  * that keep at least one such phrase.
  */
-import { readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { closeSync, openSync, readSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 import { TextDecoder } from "node:util";
 import { InputError, UsageError } from "../../core/errors.js";
 import { FolderHash, type InputLog } from "../../core/inputs.js";
-import { mergeEntityBoxes, parseFlickrAnnotation, type FlickrBox } from "./annotations.js";
+import { FlickrAnnotationReader, mergeEntityBoxes, type FlickrBox } from "./annotations.js";
 import { parseSentences, type Phrase, type SentenceData } from "./sentences.js";
 
 export type FlickrSplitName = "train" | "val" | "test";
@@ -27,18 +27,39 @@ export interface FlickrSplit {
   phraseCount: number;
 }
 
+/** A folder's files read one after the other into one reused buffer, and hashed. */
+interface FolderReader {
+  root: string;
+  hash: FolderHash;
+  decoder: TextDecoder;
+  buffer: Buffer;
+}
+
 /**
  * Synchronous on purpose: the split is thousands of files of a few KB, where one blocking read
- * each is several times faster than the promise API's open/stat/read/close round trips.
+ * each is several times faster than the promise API's open/stat/read/close round trips (2,000
+ * files: 20 ms here against 70-140 ms with 16 reads in flight, callbacks or promises), and
+ * faster still into one reused buffer (readFileSync: 40 ms, with an fstat and a new buffer each).
  */
-function readText(path: string, what: string, folder: { root: string; hash: FolderHash; decoder: TextDecoder }): string {
-  let bytes: Buffer;
+function readText(path: string, name: string, what: string, folder: FolderReader): string {
+  let length = 0;
   try {
-    bytes = readFileSync(path);
+    const fd = openSync(path, "r");
+    try {
+      for (;;) {
+        if (length === folder.buffer.length) folder.buffer = Buffer.concat([folder.buffer, Buffer.alloc(folder.buffer.length)]);
+        const read = readSync(fd, folder.buffer, length, folder.buffer.length - length, null);
+        if (read === 0) break;
+        length += read;
+      }
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     throw new UsageError(`${path}: cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  folder.hash.add(relative(folder.root, path), bytes);
+  const bytes = folder.buffer.subarray(0, length);
+  folder.hash.add(name, bytes);
   try {
     return folder.decoder.decode(bytes);
   } catch {
@@ -46,19 +67,36 @@ function readText(path: string, what: string, folder: { root: string; hash: Fold
   }
 }
 
+/**
+ * An image's file in one of the dataset's folders: its path as `join(root, folder, file)` makes it
+ * and its name from the root as `relative` makes it (what the folder's hash holds). An id without
+ * a separator is a plain file name, so both are a concatenation (2,000 files: the path functions
+ * took 10 ms, resolving against the working folder each time).
+ */
+function datasetFile(root: string, base: string, folderName: string, file: string): { path: string; name: string } {
+  if (file.includes("/") || file.includes(sep)) {
+    const path = join(root, folderName, file);
+    return { path, name: relative(root, path) };
+  }
+  return { path: `${base}${sep}${file}`, name: `${folderName}${sep}${file}` };
+}
+
 /** Reads the split's files only; with `inputs`, records the folder with the hash of those files. */
 export async function loadFlickrSplit(root: string, split: FlickrSplitName, merged: boolean, inputs?: InputLog): Promise<FlickrSplit> {
-  const folder = { root, hash: new FolderHash(), decoder: new TextDecoder("utf-8", { fatal: true }) };
+  const folder: FolderReader = { root, hash: new FolderHash(), decoder: new TextDecoder("utf-8", { fatal: true }), buffer: Buffer.allocUnsafe(64 << 10) };
+  const annotations = new FlickrAnnotationReader();
   const listFile = join(root, `${split}.txt`);
-  const imageIds = readText(listFile, "the split's image list", folder)
+  const imageIds = readText(listFile, relative(root, listFile), "the split's image list", folder)
     .split("\n")
     .map((line) => line.trim())
     .filter(Boolean);
+  const annotationsBase = join(root, "Annotations");
+  const sentencesBase = join(root, "Sentences");
   const loaded = imageIds.map((imageId) => {
-    const xmlFile = join(root, "Annotations", `${imageId}.xml`);
-    const annotation = parseFlickrAnnotation(xmlFile, readText(xmlFile, "annotations", folder));
-    const sentenceFile = join(root, "Sentences", `${imageId}.txt`);
-    const sentences = parseSentences(sentenceFile, readText(sentenceFile, "sentences", folder));
+    const xml = datasetFile(root, annotationsBase, "Annotations", `${imageId}.xml`);
+    const annotation = annotations.read(xml.path, readText(xml.path, xml.name, "annotations", folder));
+    const text = datasetFile(root, sentencesBase, "Sentences", `${imageId}.txt`);
+    const sentences = parseSentences(text.path, readText(text.path, text.name, "sentences", folder));
     return { annotation, sentences };
   });
   inputs?.record({ path: root, ...folder.hash.digest() });
