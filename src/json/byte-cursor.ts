@@ -32,9 +32,9 @@ const EXACT_POWERS = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const MAX_EXACT_INTEGER = 2 ** 53;
 
 /** A key not among the names asked for (its value is skipped). */
-export const OTHER_KEY = -1;
+const OTHER_KEY = -1;
 /** Not something the cursor is sure of: give up on the element. */
-export const GIVE_UP = -2;
+const GIVE_UP = -2;
 
 /** What the cursor reads past the end: no byte (reading past a typed array's end would slow every read). */
 const END = -1;
@@ -134,23 +134,43 @@ export class ByteCursor {
   }
 
   /**
-   * After whitespace, an object key and its colon: the index of the name it is among `names`,
-   * OTHER_KEY for a plain key that is none of them, GIVE_UP for anything else (escapes, non-ASCII,
-   * control characters: JSON.parse decides those).
+   * After whitespace, an object `{...}`: each member named in `names` is read by `readField` (its
+   * index in `names`; the cursor at the value), the others are skipped (checked, not kept).
+   * Returns the mask of the names read (bit k for names[k]), or -1 for anything the cursor is not
+   * sure of: a key with escapes or non-ASCII, a name given twice (JSON.parse keeps the last one:
+   * the parser decides), a value `readField` refuses.
    */
-  key(names: readonly Uint8Array[]): number {
-    if (this.space() !== QUOTE) return GIVE_UP;
-    const b = this.bytes;
-    const n = this.end;
-    const start = this.pos + 1;
-    let i = start;
-    let c = i < n ? b[i]! : END;
-    while (c !== QUOTE) {
-      if (c === BACKSLASH || c < 0x20 || c >= 0x80) return GIVE_UP;
-      c = ++i < n ? b[i]! : END;
+  object(names: readonly Uint8Array[], readField: (field: number) => boolean): number {
+    if (!this.take(0x7b)) return -1;
+    let seen = 0;
+    for (;;) {
+      const field = this.key(names);
+      if (field === GIVE_UP) return -1;
+      if (field === OTHER_KEY) {
+        if (!this.skip()) return -1;
+      } else {
+        if (seen & (1 << field)) return -1;
+        seen |= 1 << field;
+        if (!readField(field)) return -1;
+      }
+      const c = this.space();
+      this.pos++;
+      if (c === 0x7d) return seen;
+      if (c !== 0x2c) return -1;
     }
-    const length = i - start;
-    this.pos = i + 1;
+  }
+
+  /**
+   * After whitespace, an object key and its colon: the index of the name it is among `names`,
+   * OTHER_KEY for a plain key that is none of them, GIVE_UP for anything else.
+   */
+  private key(names: readonly Uint8Array[]): number {
+    const end = this.plainStringEnd();
+    if (end < 0) return GIVE_UP;
+    const b = this.bytes;
+    const start = this.pos + 1;
+    const length = end - start;
+    this.pos = end + 1;
     if (!this.take(0x3a)) return GIVE_UP;
     search: for (let k = 0; k < names.length; k++) {
       const name = names[k]!;
@@ -159,6 +179,23 @@ export class ByteCursor {
       return k;
     }
     return OTHER_KEY;
+  }
+
+  /**
+   * After whitespace, where the string starting there ends (its closing quote), or -1 when there
+   * is none or it is not printable ASCII without escapes (JSON.parse decides the others).
+   */
+  private plainStringEnd(): number {
+    if (this.space() !== QUOTE) return -1;
+    const b = this.bytes;
+    const n = this.end;
+    let i = this.pos + 1;
+    let c = i < n ? b[i]! : END;
+    while (c !== QUOTE) {
+      if (c === BACKSLASH || c < 0x20 || c >= 0x7f) return -1;
+      c = ++i < n ? b[i]! : END;
+    }
+    return i;
   }
 
   /** After whitespace, any JSON value, checked (grammar, UTF-8, finite numbers) and not kept. */
@@ -186,33 +223,16 @@ export class ByteCursor {
   }
 
   /**
-   * After a member's value: true past a comma (another member follows), false past the closing
-   * brace; undefined for anything else.
-   */
-  nextMember(): boolean | undefined {
-    const c = this.space();
-    this.pos++;
-    return c === 0x2c ? true : c === 0x7d ? false : undefined;
-  }
-
-  /**
    * After whitespace, a string of printable ASCII without escapes (what ids are): its text, or
    * undefined for any other value or string (escapes, control characters, non-ASCII: JSON.parse
    * decides those).
    */
   asciiString(): string | undefined {
-    if (this.space() !== QUOTE) return undefined;
-    const b = this.bytes;
-    const n = this.end;
+    const end = this.plainStringEnd();
+    if (end < 0) return undefined;
     const start = this.pos + 1;
-    let i = start;
-    let c = i < n ? b[i]! : END;
-    while (c !== QUOTE) {
-      if (c === BACKSLASH || c < 0x20 || c >= 0x7f) return undefined;
-      c = ++i < n ? b[i]! : END;
-    }
-    this.pos = i + 1;
-    return b.toString("latin1", start, i);
+    this.pos = end + 1;
+    return this.bytes.toString("latin1", start, end);
   }
 
   /** What the last `boxList` read: 4 numbers per box from 0 (the rest of the array is stale). */

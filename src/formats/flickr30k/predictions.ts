@@ -5,7 +5,7 @@
  * comes and keeps none of its boxes (35 MiB of text are 48 MB of doubles on the test split).
  */
 import { InputError, childPath } from "../../core/errors.js";
-import { ByteCursor, GIVE_UP, OTHER_KEY, type ElementDecoder } from "../../json/byte-cursor.js";
+import { ByteCursor, type ElementDecoder } from "../../json/byte-cursor.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import { box4Problem, describeJsonValue, isRecord, objectProblem } from "../../json/validate.js";
 
@@ -82,63 +82,57 @@ function predictionDecoder(file: string, take: (prediction: FlickrPrediction) =>
   // the call), and where each phrase's boxes end in it.
   let arena = new Float64Array(1 << 14);
   const ends: number[] = [];
+  let imageId = "";
+  let sentenceId = 0;
+  let used = 0;
+  const readBoxes = (): boolean => {
+    if (!cursor.take(0x5b)) return false;
+    if (cursor.space() === 0x5d) {
+      cursor.pos++;
+      return true;
+    }
+    for (;;) {
+      const count = cursor.boxList();
+      if (count < 0) return false;
+      if (used + 4 * count > arena.length) {
+        const grown = new Float64Array(Math.max(2 * arena.length, used + 4 * count));
+        grown.set(arena.subarray(0, used));
+        arena = grown;
+      }
+      arena.set(cursor.boxes.subarray(0, 4 * count), used);
+      used += 4 * count;
+      ends.push(used);
+      const c = cursor.space();
+      cursor.pos++;
+      if (c === 0x5d) return true;
+      if (c !== 0x2c) return false;
+    }
+  };
+  const readField = (field: number): boolean => {
+    if (field === 0) {
+      if (cursor.space() === 0x22) {
+        const id = cursor.asciiString();
+        if (!id) return false;
+        imageId = id;
+      } else {
+        if (!cursor.finite() || !Number.isInteger(cursor.value)) return false;
+        imageId = String(cursor.value);
+      }
+      return true;
+    }
+    if (field === 1) {
+      // (A sentence id written as a string of digits is left to the visitor.)
+      if (!cursor.finite() || !Number.isInteger(cursor.value) || cursor.value < 0) return false;
+      sentenceId = cursor.value;
+      return true;
+    }
+    return readBoxes();
+  };
   return (bytes, start) => {
     cursor.at(bytes, start);
-    if (!cursor.take(0x7b)) return -1;
-    let seen = 0;
-    let imageId = "";
-    let sentenceId = 0;
-    let used = 0;
+    used = 0;
     ends.length = 0;
-    for (let more = true; more; ) {
-      const field = cursor.key(FIELDS);
-      if (field === GIVE_UP) return -1;
-      if (field === OTHER_KEY) {
-        if (!cursor.skip()) return -1;
-      } else {
-        // A repeated member: JSON.parse keeps the last one; the visitor decides.
-        if (seen & (1 << field)) return -1;
-        seen |= 1 << field;
-        if (field === 0) {
-          if (cursor.space() === 0x22) {
-            const id = cursor.asciiString();
-            if (!id) return -1;
-            imageId = id;
-          } else {
-            if (!cursor.finite() || !Number.isInteger(cursor.value)) return -1;
-            imageId = String(cursor.value);
-          }
-        } else if (field === 1) {
-          // (A sentence id written as a string of digits is left to the visitor.)
-          if (!cursor.finite() || !Number.isInteger(cursor.value) || cursor.value < 0) return -1;
-          sentenceId = cursor.value;
-        } else {
-          if (!cursor.take(0x5b)) return -1;
-          if (cursor.space() === 0x5d) cursor.pos++;
-          else {
-            for (let list = true; list; ) {
-              const count = cursor.boxList();
-              if (count < 0) return -1;
-              if (used + 4 * count > arena.length) {
-                const grown = new Float64Array(Math.max(2 * arena.length, used + 4 * count));
-                grown.set(arena.subarray(0, used));
-                arena = grown;
-              }
-              arena.set(cursor.boxes.subarray(0, 4 * count), used);
-              used += 4 * count;
-              ends.push(used);
-              const c = cursor.space();
-              cursor.pos++;
-              if (c === 0x5d) list = false;
-              else if (c !== 0x2c) return -1;
-            }
-          }
-        }
-      }
-      const after = cursor.nextMember();
-      if (after === undefined) return -1;
-      more = after;
-    }
+    const seen = cursor.object(FIELDS, readField);
     if (seen !== ALL_FIELDS) return -1;
     const boxes = ends.map((end, p) => arena.subarray(p === 0 ? 0 : ends[p - 1]!, end));
     take({ file, at: `[${next.index}]`, imageId, sentenceId, boxes });

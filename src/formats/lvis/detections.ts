@@ -6,7 +6,7 @@
 import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
 import { readJson, statInput, type JsonReadSettings } from "../../json/reader.js";
-import { ByteCursor, GIVE_UP, OTHER_KEY, type ElementDecoder } from "../../json/byte-cursor.js";
+import { ByteCursor, type ElementDecoder } from "../../json/byte-cursor.js";
 import type { LvisGroundTruth } from "./annotations.js";
 import { cocoBoxProblem, finiteNumberProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 
@@ -113,35 +113,20 @@ function detectionDecoder(
   let lastImageId = NaN;
   let lastImage = -1;
   const categoryOf = denseIndex(gt.categoryIndex);
+  let imageId = 0;
+  let categoryId = 0;
+  let score = 0;
+  const readField = (field: number): boolean => {
+    if (field === 2) return cursor.numbers(box, 0, 4);
+    if (!cursor.finite()) return false;
+    if (field === 0) imageId = cursor.value;
+    else if (field === 1) categoryId = cursor.value;
+    else score = cursor.value;
+    return true;
+  };
   return (bytes, start) => {
     cursor.at(bytes, start);
-    if (!cursor.take(0x7b)) return -1;
-    let seen = 0;
-    let imageId = 0;
-    let categoryId = 0;
-    let score = 0;
-    for (let more = true; more; ) {
-      const field = cursor.key(FIELDS);
-      if (field === GIVE_UP) return -1;
-      if (field === OTHER_KEY) {
-        if (!cursor.skip()) return -1;
-      } else {
-        // A repeated member: JSON.parse keeps the last one; the visitor decides.
-        if (seen & (1 << field)) return -1;
-        seen |= 1 << field;
-        if (field === 2) {
-          if (!cursor.numbers(box, 0, 4)) return -1;
-        } else {
-          if (!cursor.finite()) return -1;
-          if (field === 0) imageId = cursor.value;
-          else if (field === 1) categoryId = cursor.value;
-          else score = cursor.value;
-        }
-      }
-      const next = cursor.nextMember();
-      if (next === undefined) return -1;
-      more = next;
-    }
+    const seen = cursor.object(FIELDS, readField);
     if (seen !== ALL_FIELDS || !Number.isInteger(imageId) || !Number.isInteger(categoryId) || box[2]! < 0 || box[3]! < 0) return -1;
     if (imageId !== lastImageId) {
       const found = gt.imageIndex.get(imageId);

@@ -1,6 +1,6 @@
 /** One category through LVISEval: every image's matching, for each area range, then accumulation. */
 import { precisionRecall, rankByScore, type CategoryAreaCurve } from "./accumulate.js";
-import { AREA_RANGES, IOU_THRESHOLDS, MatchScratch, evaluateImageCategory } from "./match.js";
+import { AREA_RANGES, IOU_THRESHOLDS, MatchScratch, evaluateImageCategory, type AreaOutcomes } from "./match.js";
 import type { Overlaps } from "./overlaps.js";
 import type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
 
@@ -83,9 +83,7 @@ const NONE: readonly number[] = [];
 /** Every threshold's bit (IOU_THRESHOLDS has 10). */
 const ALL_THRESHOLDS = (1 << IOU_THRESHOLDS.length) - 1;
 
-interface AreaTally {
-  truePositive: Uint16Array;
-  falsePositive: Uint16Array;
+interface AreaTally extends AreaOutcomes {
   numGt: number;
 }
 
