@@ -77,7 +77,7 @@ function standIn(model: ModelSession): ModelSession {
 }
 
 /** Images per second of infer dir's runner (decode, tensors, postprocess, prefetch) around a free model. */
-async function measureCeiling(images: string, modelPath: string, tokenizerPath: string, batchSize: number, prepareThreads: number | undefined): Promise<{ perSecond: number; times: Awaited<ReturnType<typeof runFolder>> }> {
+async function measureCeiling(images: string, modelPath: string, tokenizerPath: string, batchSize: number, prepareThreads: number | "auto"): Promise<{ perSecond: number; times: Awaited<ReturnType<typeof runFolder>> }> {
   const model = await openModel(modelPath, "cpu", false);
   const tokenizer = await loadTokenizer(tokenizerPath);
   const prompt = await tokenizer.encode("a cat next to a remote");
@@ -111,7 +111,7 @@ export async function benchInfer(argv: string[]): Promise<void> {
     const tokenizer = Tokenizer.fromFile(tokenizerFile);
     writeFileSync(join(dir, "model.onnx"), tinyModel({ hotTokenIds: [tokenizer.tokenToId("Ġcat")!] }));
     if (values.model === "none") {
-      const threads = values["prepare-threads"] === undefined ? undefined : Number(values["prepare-threads"]);
+      const threads = values["prepare-threads"] === undefined ? "auto" : Number(values["prepare-threads"]);
       const { perSecond, times } = await measureCeiling(images, join(dir, "model.onnx"), join(dir, "tokenizer.json"), Number(values["batch-size"]), threads);
       const per = (ms: number) => (ms / count).toFixed(1);
       const used = prepareThreads(threads, count);

@@ -35,7 +35,7 @@ export interface EvalFlickrReport {
  * sentence is an error. Each paired sentence's phrases are scored at once (`tally`), so no box
  * outlives its prediction.
  */
-export class SentencePairing {
+class SentencePairing {
   private readonly expected: Set<string>;
   private readonly seen = new Set<string>();
   private duplicates = 0;
@@ -48,8 +48,8 @@ export class SentencePairing {
     this.expected = new Set(split.evaluated);
   }
 
-  take(prediction: FlickrPrediction): void {
-    const id = `${prediction.imageId}_${prediction.sentenceId}`;
+  /** `id`: the prediction's `<image>_<sentence>`. */
+  take(prediction: FlickrPrediction, id: string): void {
     if (this.seen.has(id)) {
       this.duplicates++;
       return;
@@ -93,13 +93,14 @@ export async function evalFlickr30k(options: EvalFlickrOptions, { log, read }: R
     let count = 0;
     await streamFlickrPredictions(file, read, (p) => {
       count++;
-      owners.claim(`${p.imageId}_${p.sentenceId}`, f, (id) => `the prediction for image_sentence ${id}`);
-      pairing.take(p);
+      const id = `${p.imageId}_${p.sentenceId}`;
+      owners.claim(id, f, () => `the prediction for image_sentence ${id}`);
+      pairing.take(p, id);
     });
     log.debug(`${file}: ${count} predictions, scored as read (${clock.lap()})`);
   }
   pairing.finish(shardLabel(options.predictions), log);
   const recall = pairing.tally.result();
   log.debug(`recall (${clock.lap()})`);
-  return { recall, sentences: split.evaluated.length, phrases: pairing.tally.phrases, merged: options.merged };
+  return { recall, sentences: split.evaluated.length, phrases: split.phraseCount, merged: options.merged };
 }

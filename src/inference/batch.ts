@@ -82,17 +82,11 @@ export function batchFeeds(items: readonly BatchItem[], model: ModelSession, pad
   // memory, from an image thread: onnxruntime refuses a tensor there).
   const alone = b === 1 && items[0]!.image.resized.planes.buffer instanceof ArrayBuffer;
   const pixels = alone ? items[0]!.image.resized.planes : reusable.pixels(b * 3 * plane);
-  const maskType = model.inputTypes.get("pixel_mask");
-  const layout = `${width}x${height}:${items.map((i) => `${i.image.resized.width}x${i.image.resized.height}`).join(",")}`;
-  const reused = maskType === undefined || maskType === "int64" ? reusable.int64Mask(b * plane, layout) : undefined;
-  const mask = reused ? { data: reused.data, one: 1n, kind: "int64" as const } : integerArray(maskType, b * plane);
-  const maskReady = reused?.ready ?? false;
   items.forEach(({ image }, n) => {
     const { planes, width: w, height: h } = image.resized;
     // The prompts of one picture (LVIS: 1,203 of them) share it: copy its planes, do not redo them.
     if (n > 0 && items[n - 1]!.image === image) {
       pixels.copyWithin(n * 3 * plane, (n - 1) * 3 * plane, n * 3 * plane);
-      if (!maskReady) mask.data.copyWithin(n * plane, (n - 1) * plane, n * plane);
       return;
     }
     if (alone) {
@@ -110,12 +104,6 @@ export function batchFeeds(items: readonly BatchItem[], model: ModelSession, pad
         pixels.fill(0, base + h * width, base + plane);
       }
     }
-    if (maskReady) return;
-    for (let y = 0; y < h; y++) {
-      fillOnes(mask, n * plane + y * width, n * plane + y * width + w);
-      fillZeros(mask, n * plane + y * width + w, n * plane + (y + 1) * width);
-    }
-    fillZeros(mask, n * plane + h * width, (n + 1) * plane);
   });
   const length = Math.max(...items.map((i) => i.prompt.ids.length));
   const ids = integerArray(model.inputTypes.get("input_ids"), b * length);
@@ -133,9 +121,35 @@ export function batchFeeds(items: readonly BatchItem[], model: ModelSession, pad
     input_ids: tensor(ids, [b, length]),
     attention_mask: tensor(attention, [b, length]),
   };
-  if (model.hasPixelMask) feeds["pixel_mask"] = tensor(mask, [b, height, width]);
+  if (model.hasPixelMask) feeds["pixel_mask"] = tensor(pixelMask(items, width, height, model.inputTypes.get("pixel_mask"), reusable), [b, height, width]);
   if (model.hasTokenTypeIds) feeds["token_type_ids"] = tensor(integerArray(model.inputTypes.get("token_type_ids"), b * length), [b, length]);
   return feeds;
+}
+
+/**
+ * `pixel_mask`: 1 over each picture, 0 over its padding. An int64 mask (the usual) is kept from
+ * batch to batch and rebuilt only when the pictures' sizes change.
+ */
+function pixelMask(items: readonly BatchItem[], width: number, height: number, maskType: string | undefined, reusable: TensorBuffers): ReturnType<typeof integerArray> {
+  const plane = height * width;
+  const length = items.length * plane;
+  const layout = `${width}x${height}:${items.map((i) => `${i.image.resized.width}x${i.image.resized.height}`).join(",")}`;
+  const reused = maskType === undefined || maskType === "int64" ? reusable.int64Mask(length, layout) : undefined;
+  const mask = reused ? { data: reused.data, one: 1n, kind: "int64" as const } : integerArray(maskType, length);
+  if (reused?.ready) return mask;
+  items.forEach(({ image }, n) => {
+    if (n > 0 && items[n - 1]!.image === image) {
+      mask.data.copyWithin(n * plane, (n - 1) * plane, n * plane);
+      return;
+    }
+    const { width: w, height: h } = image.resized;
+    for (let y = 0; y < h; y++) {
+      fillOnes(mask, n * plane + y * width, n * plane + y * width + w);
+      fillZeros(mask, n * plane + y * width + w, n * plane + (y + 1) * width);
+    }
+    fillZeros(mask, n * plane + h * width, (n + 1) * plane);
+  });
+  return mask;
 }
 
 /** Runs one batch and splits the outputs per image. */

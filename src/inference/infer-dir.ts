@@ -156,7 +156,7 @@ export async function inferDir(options: InferDirOptions, { log, progress: progre
     else if (options.out === "-") stdout.write(`${JSON.stringify(result)}\n`);
   };
   try {
-    report.times = await runFolder(jobs, model, tokenizer, { root: options.root, batchSize: options.batchSize, prepareThreads: options.imageThreads === "auto" ? undefined : options.imageThreads, postprocess: { scoring, threshold: options.threshold, tokenThreshold: options.tokenThreshold } }, onResult);
+    report.times = await runFolder(jobs, model, tokenizer, { root: options.root, batchSize: options.batchSize, prepareThreads: options.imageThreads, postprocess: { scoring, threshold: options.threshold, tokenThreshold: options.tokenThreshold } }, onResult);
   } finally {
     progress.stop();
     await writer?.close();

@@ -1,5 +1,5 @@
 /**
- * Who decodes and prepares the pictures of a run (images.ts `prepareImage`): this thread, or a
+ * Who decodes and prepares the pictures of a run (images.ts `prepareFile`): this thread, or a
  * pool of worker threads (prepare-worker.ts) so that the resampling, which is JavaScript, runs
  * beside the model and the runner instead of before them. Either way requests start in the order
  * they are made, a few at a time, and the planes' buffers of finished pictures are reused (a new
@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { decodeImage, prepareDecoded, type PreparedImage } from "./images.js";
+import { prepareFile, type PreparedImage } from "./images.js";
 import type { PrepareReply, PrepareRequest } from "./prepare-worker.js";
 
 export interface PicturePreparer {
@@ -34,8 +34,8 @@ export class PreparerStopped extends Error {}
  * 123 images/s with none, 117 with one, 145 with two, which leave the runner no core of its
  * own). A thread takes about 0.12 s to start, so a run of a few pictures starts none.
  */
-export function prepareThreads(requested: number | undefined, pictures: number): number {
-  if (requested !== undefined) return requested;
+export function prepareThreads(requested: number | "auto", pictures: number): number {
+  if (requested !== "auto") return requested;
   const spare = availableParallelism() - 1;
   return spare >= 2 && pictures > 4 * spare ? spare : 0;
 }
@@ -126,8 +126,7 @@ class Preparer implements PicturePreparer {
 class ThisThread implements Executor {
   async run(path: string, exif: boolean, spare: ArrayBufferLike | undefined): Promise<Outcome> {
     try {
-      const image = prepareDecoded(await decodeImage(path, exif), undefined, undefined, spare);
-      return { image, unused: image.resized.planes.buffer === spare ? undefined : spare };
+      return await prepareFile(path, exif, spare);
     } catch (error) {
       return { error: error instanceof Error ? error : new Error(String(error)), unused: spare };
     }
@@ -197,6 +196,11 @@ class Pool implements Executor {
   async close(): Promise<void> {
     // Terminating is not a failure of the pictures in preparation: they are no longer wanted.
     this.stopped ??= new PreparerStopped("the image threads were closed");
-    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+    // Held again while they stop: an unref'd worker's exit alone may not keep the event loop
+    // alive, and the process would end with close() still pending.
+    await Promise.all(this.workers.map(({ worker }) => {
+      worker.ref();
+      return worker.terminate();
+    }));
   }
 }

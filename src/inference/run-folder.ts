@@ -26,7 +26,10 @@ export type ImageResult =
   | { file: string; width: number; height: number; text: string; detections: Detection[] }
   | { file: string; error: string };
 
-/** Milliseconds summed over the run: decoding and resizing, building tensors, the model, postprocessing. */
+/**
+ * Milliseconds summed over the run: waiting for the batch's pictures (decoded and resized while
+ * the model runs, so not their CPU time), building tensors, the model, postprocessing.
+ */
 export interface StageTimes {
   decode: number;
   preprocess: number;
@@ -40,8 +43,8 @@ export interface RunOptions {
   postprocess: Omit<PostprocessOptions, "phrases">;
   /** Apply EXIF orientation (infer dir: people's photos); benchmarks decode the stored pixels. */
   exif?: boolean;
-  /** Threads that decode and resize pictures (0: none, this thread does); default: prepare-pool.ts `prepareThreads`. */
-  prepareThreads?: number;
+  /** Threads that decode and resize pictures (0: none, this thread does); default "auto": prepare-pool.ts `prepareThreads`. */
+  prepareThreads?: number | "auto";
 }
 
 /** Prompts longer than the model's token positions cannot be scored; say how long they are. */
@@ -160,7 +163,7 @@ export async function runJobs<R>(
   const batches: ImageJob[][] = [];
   for (let i = 0; i < jobs.length; i += batchSize) batches.push(jobs.slice(i, i + batchSize));
   const pictures = [...new Set(jobs.map((job) => job.file))];
-  const preparer = openPreparer(prepareThreads(options.prepareThreads, pictures.length));
+  const preparer = openPreparer(prepareThreads(options.prepareThreads ?? "auto", pictures.length));
   const cache = new PictureCache(jobs, options.root, options.exif ?? true, preparer);
   // Pictures asked for ahead of the batch being built, so that the preparer is never idle while
   // the model runs: two batches, and at least as many as it prepares at once.

@@ -81,7 +81,6 @@ export class FlickrRecallTally {
   private readonly order: number[];
   private readonly counts = new Map<string, Counts>();
   private readonly best: Float64Array;
-  private added = 0;
 
   constructor(
     private readonly ks: readonly number[],
@@ -90,11 +89,6 @@ export class FlickrRecallTally {
     this.limits = [...ks, Infinity];
     this.order = this.limits.map((_, j) => j).sort((a, b) => this.limits[a]! - this.limits[b]!);
     this.best = new Float64Array(this.limits.length);
-  }
-
-  /** Phrases added so far. */
-  get phrases(): number {
-    return this.added;
   }
 
   private category(name: string): Counts {
@@ -111,7 +105,6 @@ export class FlickrRecallTally {
   /** One phrase: its types, its ranked boxes (4 numbers each; not kept), its entity's boxes. */
   add(types: readonly string[], predicted: Float64Array, groundTruth: readonly Box[]): void {
     bestIous(predicted, groundTruth, this.limits, this.order, this.best);
-    this.added++;
     // Categories appear as phrases name them ("all" with the first), so no phrase gives none.
     this.count(this.category("all"));
     // A phrase counts once in each of its types (twice in a type it names twice, as the reference).

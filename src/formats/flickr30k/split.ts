@@ -86,7 +86,7 @@ export async function loadFlickrSplit(root: string, split: FlickrSplitName, merg
   const folder: FolderReader = { root, hash: new FolderHash(), decoder: new TextDecoder("utf-8", { fatal: true }), buffer: Buffer.allocUnsafe(64 << 10) };
   const annotations = new FlickrAnnotationReader();
   const listFile = join(root, `${split}.txt`);
-  const imageIds = readText(listFile, relative(root, listFile), "the split's image list", folder)
+  const imageIds = readText(listFile, `${split}.txt`, "the split's image list", folder)
     .split("\n")
     .map((line) => line.trim())
     .filter(Boolean);
