@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ByteCursor } from "../src/json/byte-cursor.js";
 import { readDetections } from "../src/formats/lvis/detections.js";
+import { readLvisGroundTruth } from "../src/formats/lvis/annotations.js";
 import { InputError } from "../src/core/errors.js";
 import { tempDir } from "./helpers.js";
 
@@ -126,6 +127,79 @@ describe("LVIS detections: the fast path keeps what the parser would", () => {
     for (const text of [...syntax, notUtf8]) {
       for (const batchBytes of [4, 1 << 20]) {
         const { parse, split } = await both(text, false, batchBytes);
+        assert.ok(!parse.ok && !split.ok && split.error instanceof InputError, String(text));
+      }
+    }
+  });
+});
+
+describe("LVIS annotations (box AP): the fast path keeps what the parser would", () => {
+  const head = '{"images":[{"id":1,"neg_category_ids":[],"not_exhaustive_category_ids":[]},{"id":2,"neg_category_ids":[5],"not_exhaustive_category_ids":[]}],'
+    + '"categories":[{"id":1,"name":"a","frequency":"r"},{"id":5,"name":"b","frequency":"f"}],"annotations":[';
+  const odd = [
+    '{"id":1,"image_id":1,"category_id":5,"bbox":[1,2,3,4],"area":12,"segmentation":[[1,2,3,4,5,6]]}',
+    ' {\n "segmentation" : {"size":[2,2],"counts":"é\\u00e9"} , "area" : 1e1, "bbox" : [ 0.5 , 1e1 , 2E-1 , -0 ] ,"id":22, "category_id":1 , "image_id":2 }',
+    '{"id":3.0,"image_id":1.0,"category_id":1e0,"bbox":[1,2,3,4],"area":0,"iscrowd":0}',
+    '{"id":4,"image_id":2,"category_id":1,"bbox":[1,2,3,4],"area":5,"ignore":1}',
+    '{"id":5,"image_id":2,"category_id":1,"bbox":[1,2,3,4],"area":5,"ignore":-0}',
+    '{"id":6,"image_id":2,"category_id":1,"bbox":[1,2,3,4],"area":5,"ignore":true}',
+    '{"id":7,"image_id":2,"category_id":1,"bbox":[1,2,3,4],"area":5,"ignore":"yes"}',
+    '{"id":8,"im\\u0061ge_id":2,"category_id":1,"bbox":[1,2,3,4],"area":5}',
+    '{"id":9,"image_id":2,"category_id":1,"bbox":[1,2,3,4],"area":5,"area":7}',
+    '{"id":10,"image_id":1,"category_id":5,"bbox":[1,2,3,4],"area":123456789012345678901234567890,"segmentation":[]}',
+  ];
+
+  async function both(text: string | Buffer, batchBytes: number) {
+    const file = join(tempDir(), "gt.json");
+    writeFileSync(file, text);
+    const read = (engine: "parse" | "split") => readLvisGroundTruth(file, { engine, batchBytes }).then(
+      (g) => ({ ok: true as const, g }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    return { parse: await read("parse"), split: await read("split") };
+  }
+
+  it("odd but valid annotations, at every batch size (pieces cut elements anywhere)", async () => {
+    const random = seeded(11);
+    const elements = Array.from({ length: 300 }, () => odd[Math.floor(random() * odd.length)]!);
+    const text = `${head}${elements.join(",")}]}`;
+    for (const batchBytes of [3, 8, 17, 64, 300, 1 << 20]) {
+      const { parse, split } = await both(text, batchBytes);
+      assert.ok(parse.ok && split.ok, String(batchBytes));
+      for (const column of ["image", "category", "bbox", "area", "id", "ignore"] as const) {
+        assert.deepEqual(Array.from(split.g.annotations[column]), Array.from(parse.g.annotations[column]), `${column} at batch ${batchBytes}`);
+      }
+      assert.equal(split.g.annotations.id.length, elements.length);
+    }
+  });
+
+  it("refuses what the parser refuses, with the same message, naming the annotation", async () => {
+    const good = odd[0]!;
+    const bad = [
+      '{"id":1,"image_id":3,"category_id":1,"bbox":[1,2,3,4],"area":1}',
+      '{"id":1,"image_id":1,"category_id":2,"bbox":[1,2,3,4],"area":1}',
+      '{"id":1,"image_id":1,"category_id":1,"bbox":[1,2,-3,4],"area":1}',
+      '{"id":1,"image_id":1,"category_id":1,"bbox":[1,2,3],"area":1}',
+      '{"id":1.5,"image_id":1,"category_id":1,"bbox":[1,2,3,4],"area":1}',
+      '{"id":1,"image_id":1,"category_id":1,"bbox":[1,2,3,4],"area":1e400}',
+      '{"id":1,"image_id":1,"category_id":1,"bbox":[1,2,3,4]}',
+      '{"id":1,"image_id":1,"category_id":1,"bbox":[1,2,3,4],"area":"1"}',
+      '{"id":1,"image_id":1,"category_id":1,"bbox":[1,2,3,4],"area":1,"segmentation":[[1,2,1e400]]}',
+      '{"id":1,"imag\\u0065_id":1,"category_id":1,"bbox":[1,2,3,4],"area":1,"segmentation":[[1,2,1e400]]}',
+    ];
+    for (const element of bad) {
+      for (const batchBytes of [5, 1 << 20]) {
+        const { parse, split } = await both(`${head}${good},${good},${element},${good}]}`, batchBytes);
+        assert.ok(!parse.ok && !split.ok, element);
+        assert.ok(split.error instanceof InputError && parse.error instanceof InputError);
+        assert.equal(split.error.message, parse.error.message, element);
+        assert.match(split.error.message, /annotations\[2\]/);
+      }
+    }
+    const notUtf8 = Buffer.concat([Buffer.from(`${head}${good},{"id":1,"image_id":1,"category_id":1,"bbox":[1,2,3,4],"area":1,"segmentation":"`), Buffer.from([0xff]), Buffer.from('"}]}')]);
+    for (const text of [`${head}${good},]}`, `${head}${good} ${good}]}`, `${head}${good.replace("12", "012")}]}`, notUtf8]) {
+      for (const batchBytes of [4, 1 << 20]) {
+        const { parse, split } = await both(text, batchBytes);
         assert.ok(!parse.ok && !split.ok && split.error instanceof InputError, String(text));
       }
     }

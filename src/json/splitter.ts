@@ -41,7 +41,8 @@ export interface SplitSelector {
   offsets?: boolean;
   /**
    * A fast path for the (array) container's elements (byte-cursor.ts): each element it takes is
-   * not parsed and not visited; the visitor gets the others, parsed.
+   * not parsed and not visited; the visitor gets the others, parsed (with `skipMember` skipped,
+   * where there is one: those elements go through the scan as they would without a fast path).
    */
   decode?: ElementDecoder;
 }
@@ -197,7 +198,7 @@ class Splitter {
     this.carryBytes = Math.min(CARRY_BYTES, 4 * batchBytes);
     this.rootVisitor = selectors.find((s) => s.rootKey === undefined)?.visit;
     for (const s of selectors) {
-      if (s.decode && !s.skipMember && !s.raw && !s.offsets) this.decodeByKey.set(s.rootKey, s.decode);
+      if (s.decode && !s.raw && !s.offsets) this.decodeByKey.set(s.rootKey, s.decode);
       if (s.rootKey === undefined) continue;
       this.byKey.set(s.rootKey, s.visit);
       if (s.raw) this.rawByKey.set(s.rootKey, s.raw);
