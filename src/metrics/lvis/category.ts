@@ -1,6 +1,6 @@
 /** One category through LVISEval: every image's matching, for each area range, then accumulation. */
-import { precisionRecall, rankByScore, type CategoryAreaCurve } from "./accumulate.js";
-import { AREA_RANGES, IOU_THRESHOLDS, MatchScratch, evaluateImageCategory, type AreaOutcomes } from "./match.js";
+import { AccumulateScratch, precisionRecall, rankByScore, type CategoryAreaCurve } from "./accumulate.js";
+import { ALL_THRESHOLDS, AREA_RANGES, MatchScratch, evaluateImageCategory, type AreaOutcomes } from "./match.js";
 import type { Overlaps } from "./overlaps.js";
 import type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
 
@@ -11,89 +11,99 @@ export interface CategoryCurves {
   numDets: number;
 }
 
+/** Working memory reused from category to category (see MatchScratch). */
+export class CategoryScratch {
+  readonly match = new MatchScratch();
+  readonly accumulate = new AccumulateScratch();
+  /** Per area range: the outcomes of the category's detections. */
+  private outcomes: AreaOutcomes[] = [];
+
+  /** Zeroed outcome arrays for `total` detections in each area range. */
+  outcomesFor(total: number): AreaOutcomes[] {
+    if (this.outcomes.length === 0 || this.outcomes[0]!.truePositive.length < total) {
+      const size = Math.max(total, 2 * (this.outcomes[0]?.truePositive.length ?? 0), 256);
+      this.outcomes = AREA_RANGES.map(() => ({ truePositive: new Uint16Array(size), falsePositive: new Uint16Array(size) }));
+    } else {
+      for (const o of this.outcomes) {
+        o.truePositive.fill(0, 0, total);
+        o.falsePositive.fill(0, 0, total);
+      }
+    }
+    return this.outcomes;
+  }
+}
+
+/**
+ * `gtRows`: the category's counted ground truth by image ascending, file order inside; `detRows`:
+ * its selected detections by image ascending, each image's ranked (arrange.ts).
+ */
 export function accumulateCategory(
   category: number,
   gt: LvisGroundTruthColumns,
   dets: DetectionColumns,
-  gtRows: ReadonlyMap<number, number[]>,
-  detRows: ReadonlyMap<number, number[]>,
+  gtRows: Int32Array,
+  detRows: Int32Array,
   overlaps: Overlaps,
+  scratch: CategoryScratch,
 ): CategoryCurves {
-  const images = [...new Set([...gtRows.keys(), ...detRows.keys()])].sort((x, y) => x - y);
+  const gtImage = gt.annotations.image;
+  const { area: gtArea, ignore: gtIgnore } = gt.annotations;
   // An area range where the category has no counted ground truth gets no curve (lvis-api's -1),
   // so its matching would decide nothing: it is skipped, and with no range left, so are the IoUs.
-  const counted = AREA_RANGES.map(([low, high]) => {
-    for (const gts of gtRows.values()) {
-      for (const g of gts) {
-        const area = gt.annotations.area[g]!;
-        if (!gt.annotations.ignore[g] && area >= low && area <= high) return true;
-      }
-    }
-    return false;
-  });
+  const counted = AREA_RANGES.map(() => false);
+  for (const g of gtRows) {
+    if (gtIgnore[g]) continue;
+    AREA_RANGES.forEach(([low, high], a) => {
+      if (gtArea[g]! >= low && gtArea[g]! <= high) counted[a] = true;
+    });
+  }
   const anyCounted = counted.some(Boolean);
-  let total = 0;
-  for (const rows of detRows.values()) total += rows.length;
+  const total = detRows.length;
   // The detections' scores in accumulation order (images by id, each image's ranking), the same
   // for every area range; the outcomes per area range, in that order.
   const scores = new Float64Array(total);
-  const areas = AREA_RANGES.map((_, a) => ({
-    truePositive: new Uint16Array(counted[a] ? total : 0),
-    falsePositive: new Uint16Array(counted[a] ? total : 0),
-    numGt: 0,
-  }));
-  const scratch = new MatchScratch();
-  let at = 0;
-  for (const image of images) {
-    const gts = gtRows.get(image) ?? NONE;
-    // Best score first; equal scores keep file order (np.argsort(-score, kind="mergesort")).
-    const ranked = [...(detRows.get(image) ?? NONE)].sort((x, y) => dets.score[y]! - dets.score[x]!);
-    for (let i = 0; i < ranked.length; i++) scores[at + i] = dets.score[ranked[i]!]!;
+  for (let i = 0; i < total; i++) scores[i] = dets.score[detRows[i]!]!;
+  const outcomes = anyCounted ? scratch.outcomesFor(total) : [];
+  const numGt = AREA_RANGES.map(() => 0);
+  // The images with ground truth or detections of the category, ascending: both lists are by image.
+  for (let gi = 0, di = 0; gi < gtRows.length || di < total; ) {
+    const image = Math.min(gi < gtRows.length ? gtImage[gtRows[gi]!]! : Infinity, di < total ? dets.image[detRows[di]!]! : Infinity);
+    let gj = gi;
+    while (gj < gtRows.length && gtImage[gtRows[gj]!] === image) gj++;
+    let dj = di;
+    while (dj < total && dets.image[detRows[dj]!] === image) dj++;
     if (anyCounted) {
+      const gts = gtRows.subarray(gi, gj);
+      const ranked = detRows.subarray(di, dj);
       const notExhaustive = gt.notExhaustive.has(image * gt.categoryCount + category);
-      if (ranked.length === 0) countGroundTruth(gt, gts, counted, areas);
-      else if (gts.length === 0) unmatched(dets, ranked, at, notExhaustive, counted, areas);
+      if (ranked.length === 0) countGroundTruth(gt, gts, counted, numGt);
+      else if (gts.length === 0) unmatched(dets, ranked, di, notExhaustive, counted, outcomes);
       else {
-        const input = {
-          dets: ranked,
-          gts,
-          ious: overlaps(ranked, gts),
-          gtArea: gt.annotations.area,
-          gtIgnore: gt.annotations.ignore,
-          gtId: gt.annotations.id,
-          detArea: dets.area,
-          notExhaustive,
-        };
+        const input = { dets: ranked, gts, ious: overlaps(ranked, gts), gtArea, gtIgnore, gtId: gt.annotations.id, detArea: dets.area, notExhaustive };
         AREA_RANGES.forEach((range, a) => {
-          if (counted[a]) areas[a]!.numGt += evaluateImageCategory(input, range, areas[a]!, at, scratch);
+          if (counted[a]) numGt[a]! += evaluateImageCategory(input, range, outcomes[a]!, di, scratch.match);
         });
       }
     }
-    at += ranked.length;
+    gi = gj;
+    di = dj;
   }
-  const order = areas.some((area) => area.numGt > 0) ? rankByScore(scores) : new Int32Array(0);
+  const order = numGt.some((count) => count > 0) ? rankByScore(scores, scratch.accumulate) : new Int32Array(0);
   return {
-    byArea: areas.map((area) => (area.numGt === 0 ? undefined : precisionRecall(order, area.truePositive, area.falsePositive, area.numGt))),
-    numGt: areas[0]!.numGt,
-    numDets: scores.length,
+    byArea: numGt.map((count, a) => (count === 0 ? undefined : precisionRecall(order, outcomes[a]!.truePositive, outcomes[a]!.falsePositive, count, scratch.accumulate))),
+    numGt: numGt[0]!,
+    numDets: total,
   };
 }
 
-const NONE: readonly number[] = [];
-/** Every threshold's bit (IOU_THRESHOLDS has 10). */
-const ALL_THRESHOLDS = (1 << IOU_THRESHOLDS.length) - 1;
-
-interface AreaTally extends AreaOutcomes {
-  numGt: number;
-}
 
 /** evaluate_img without detections: only the ground truth that counts in each range. */
-function countGroundTruth(gt: LvisGroundTruthColumns, gts: readonly number[], counted: readonly boolean[], areas: AreaTally[]): void {
+function countGroundTruth(gt: LvisGroundTruthColumns, gts: Int32Array, counted: readonly boolean[], numGt: number[]): void {
   AREA_RANGES.forEach(([low, high], a) => {
     if (!counted[a]) return;
     for (const g of gts) {
       const area = gt.annotations.area[g]!;
-      if (!gt.annotations.ignore[g] && area >= low && area <= high) areas[a]!.numGt++;
+      if (!gt.annotations.ignore[g] && area >= low && area <= high) numGt[a]!++;
     }
   });
 }
@@ -102,10 +112,10 @@ function countGroundTruth(gt: LvisGroundTruthColumns, gts: readonly number[], co
  * evaluate_img without ground truth: nothing matches, so a detection is a false positive at every
  * threshold unless it is ignored (outside the range, or the category not exhaustive here).
  */
-function unmatched(dets: DetectionColumns, ranked: readonly number[], at: number, notExhaustive: boolean, counted: readonly boolean[], areas: AreaTally[]): void {
+function unmatched(dets: DetectionColumns, ranked: Int32Array, at: number, notExhaustive: boolean, counted: readonly boolean[], outcomes: readonly AreaOutcomes[]): void {
   AREA_RANGES.forEach(([low, high], a) => {
     if (!counted[a]) return;
-    const falsePositive = areas[a]!.falsePositive;
+    const falsePositive = outcomes[a]!.falsePositive;
     for (let i = 0; i < ranked.length; i++) {
       const area = dets.area[ranked[i]!]!;
       if (!(area < low || area > high || notExhaustive)) falsePositive[at + i] = ALL_THRESHOLDS;

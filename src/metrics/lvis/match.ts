@@ -17,18 +17,28 @@ export const AREA_RANGES: readonly (readonly [number, number])[] = [
 ];
 export const AREA_LABELS = ["all", "small", "medium", "large"] as const;
 
-/** pycocotools' bbIou for [x, y, w, h] boxes, no crowd: rows are detections, columns ground truth. */
-export function boxIous(dets: readonly number[], detBoxes: Float64Array, gts: readonly number[], gtBoxes: Float64Array): Float64Array {
-  const ious = new Float64Array(dets.length * gts.length);
-  dets.forEach((d, i) => gts.forEach((g, j) => (ious[i * gts.length + j] = boxIou(detBoxes, d, gtBoxes, g))));
+/** Every threshold's bit in an outcome (AreaOutcomes). */
+export const ALL_THRESHOLDS = (1 << IOU_THRESHOLDS.length) - 1;
+
+/**
+ * pycocotools' bbIou for [x, y, w, h] boxes, no crowd, into `out` (rows are detections, columns
+ * ground truth), which is returned, or a larger one where it is too small.
+ */
+export function boxIous(dets: Int32Array, detBoxes: Float64Array, gts: Int32Array, gtBoxes: Float64Array, out: Float64Array): Float64Array {
+  const columns = gts.length;
+  const ious = out.length >= dets.length * columns ? out : new Float64Array(Math.max(2 * out.length, dets.length * columns));
+  for (let i = 0; i < dets.length; i++) {
+    for (let j = 0; j < columns; j++) ious[i * columns + j] = boxIou(detBoxes, dets[i]!, gtBoxes, gts[j]!);
+  }
   return ious;
 }
 
 export interface ImageCategoryInput {
   /** Detection indices, already in evaluation order (score descending, ties in file order). */
-  dets: readonly number[];
+  dets: Int32Array;
   /** Ground-truth indices in file order. */
-  gts: readonly number[];
+  gts: Int32Array;
+  /** ious[i * gts.length + j] for detection i and ground truth j (the array may be longer). */
   ious: Float64Array;
   gtArea: Float64Array;
   gtIgnore: Uint8Array;

@@ -8,10 +8,14 @@ import { boxIntersection, maskIou, type Rle } from "../../compat/coco-mask/rle.j
 import type { DetectionColumns, IouType, LvisGroundTruthColumns } from "./columns.js";
 import { IOU_THRESHOLDS, boxIous } from "./match.js";
 
-export type Overlaps = (dets: readonly number[], gts: readonly number[]) => Float64Array;
+/** The IoUs of a (category, image): valid until the next call, which may reuse the array. */
+export type Overlaps = (dets: Int32Array, gts: Int32Array) => Float64Array;
 
 export function overlapsFor(iouType: IouType, gt: LvisGroundTruthColumns, dets: DetectionColumns): Overlaps {
-  if (iouType === "bbox") return (d, g) => boxIous(d, dets.bbox, g, gt.annotations.bbox);
+  if (iouType === "bbox") {
+    let ious: Float64Array = new Float64Array(1024);
+    return (d, g) => (ious = boxIous(d, dets.bbox, g, gt.annotations.bbox, ious));
+  }
   const gtMasks = gt.annotations.masks;
   const detMasks = dets.masks;
   if (!gtMasks || !detMasks) throw new Error("segm evaluation needs the masks of the ground truth and of the detections");
@@ -34,7 +38,7 @@ const LOWEST_THRESHOLD = IOU_THRESHOLDS[0]!;
  * correctly rounded, so the rounded bound bounds the rounded IoU). A mask is then decoded only if
  * some pair needs it, and once.
  */
-function maskIous(dets: readonly number[], detMasks: PackedRles, gts: readonly number[], gtMasks: PackedRles, scratch: Uint32Array): Float64Array {
+function maskIous(dets: Int32Array, detMasks: PackedRles, gts: Int32Array, gtMasks: PackedRles, scratch: Uint32Array): Float64Array {
   const n = gts.length;
   const out = new Float64Array(dets.length * n);
   if (n === 0) return out;
