@@ -28,7 +28,6 @@ import type { Progress } from "../core/progress.js";
 import { parseSelectors, kindOf, RepeatedKey, type ContainerKind, type JsonKey, type JsonVisitor, type Selector } from "./selectors.js";
 import { SkippedNonFinite, splitJson, SplitSyntaxError, UnsupportedShape, type RawVisitor } from "./splitter.js";
 import { isRecord, nonFiniteNumberPath } from "./validate.js";
-import { describeSyntaxError, parseStreaming, streamPass } from "./stream-engine.js";
 import type { ElementDecoder } from "./byte-cursor.js";
 
 export type { ContainerKind, JsonKey, JsonVisitor } from "./selectors.js";
@@ -85,6 +84,12 @@ export interface JsonReadSettings {
   hashThreadBytes?: number;
 }
 
+/**
+ * The @streamparser/json engine, loaded when a file needs it (a shape the splitter does not take,
+ * or an error to locate): most runs never do, and its modules are a good part of a start-up.
+ */
+const streamEngine = () => import("./stream-engine.js");
+
 /** Fails unless the container a selector iterated over (`$.images`) was an array. */
 export function expectArrayContainer(file: string, path: string, kind: ContainerKind | undefined): void {
   if (kind === "array") return;
@@ -135,7 +140,7 @@ export async function readJson(file: string, select: Record<string, JsonVisitor>
     let result: JsonReadResult;
     if (engine === "parse") result = await parseWhole(file, selectors, fed, keep);
     else if (engine === "split" && selectors.every((s) => s.segments.length <= 1)) result = await parseSplit(file, selectors, fed, settings.batchBytes, extras);
-    else result = { ...(await parseStreaming(file, selectors, fed, keep)), engine: "stream", offsets: new Map() };
+    else result = { ...(await (await streamEngine()).parseStreaming(file, selectors, fed, keep)), engine: "stream", offsets: new Map() };
     settings.inputs?.record({ path: file, ...(await hash.digest()), reader: result.engine });
     return result;
   } catch (error) {
@@ -244,12 +249,12 @@ async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, 
   } catch (error) {
     if (error instanceof UnsupportedShape) {
       // The splitter stopped early: the library reads (and hashes) the whole file again.
-      if (visits === 0) return { ...(await parseStreaming(file, selectors, hash.reset(), keep)), engine: "stream", offsets: new Map() };
+      if (visits === 0) return { ...(await (await streamEngine()).parseStreaming(file, selectors, hash.reset(), keep)), engine: "stream", offsets: new Map() };
       throw new InputError(file, undefined, `cannot stream this file: ${error.message}`);
     }
     if (!(error instanceof SplitSyntaxError)) throw error;
     // The splitter knows the file is broken, not where: let the library find the place.
-    await streamPass(file, selectors.map((s) => `${s.container}.*`), () => undefined, () => {});
+    await (await streamEngine()).streamPass(file, selectors.map((s) => `${s.container}.*`), () => undefined, () => {});
     throw new InputError(file, undefined, `invalid JSON: ${error.message}`);
   }
 }
@@ -273,7 +278,7 @@ async function parseWhole(file: string, selectors: Selector[], hash: ChunkHash, 
   try {
     root = JSON.parse(text);
   } catch {
-    throw new InputError(file, undefined, describeSyntaxError(bytes));
+    throw new InputError(file, undefined, (await streamEngine()).describeSyntaxError(bytes));
   }
   const containers = new Map<string, ContainerKind>();
   for (const selector of selectors) {

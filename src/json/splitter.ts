@@ -13,7 +13,6 @@
  * what locates an error once this engine has found one.
  */
 import { createReadStream } from "node:fs";
-import { JSONParser } from "@streamparser/json";
 import { childPath } from "../core/errors.js";
 import type { ChunkHash } from "../core/inputs.js";
 import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, type JsonVisitor } from "./selectors.js";
@@ -73,18 +72,29 @@ export class SkippedNonFinite extends Error {
     super("a number out of range");
   }
 }
-/** The first key that occurs twice among the members of `{...}` text (JSON.parse keeps only one). */
+/**
+ * The first key that occurs twice among the members of `{...}` text that JSON.parse accepted
+ * (which keeps only the last of them): the keys read in order, each value skipped.
+ */
 function repeatedKeyIn(objectText: string): string | undefined {
+  const bytes = Buffer.from(objectText, "utf8");
   const seen = new Set<string>();
-  let repeated: string | undefined;
-  const parser = new JSONParser({ paths: ["$.*"], keepStack: false });
-  parser.onValue = ({ key }) => {
-    if (typeof key !== "string" || repeated !== undefined) return;
-    if (seen.has(key)) repeated = key;
-    seen.add(key);
-  };
-  parser.write(objectText);
-  return repeated;
+  let i = skipSpace(bytes, 1);
+  try {
+    while (bytes[i] === QUOTE) {
+      const keyEnd = skipJsonValue(bytes, i, bytes.length);
+      const key = JSON.parse(bytes.toString("utf8", i, keyEnd)) as string;
+      if (seen.has(key)) return key;
+      seen.add(key);
+      // Past the colon, the value, and the comma after it (or stop at the closing brace).
+      i = skipSpace(bytes, skipJsonValue(bytes, skipSpace(bytes, skipSpace(bytes, keyEnd) + 1), bytes.length));
+      if (bytes[i] !== COMMA) return undefined;
+      i = skipSpace(bytes, i + 1);
+    }
+  } catch {
+    // A value the skipper refuses (a number JSON.parse reads as Infinity): the key stays unnamed.
+  }
+  return undefined;
 }
 
 const BATCH_BYTES = 1 << 20;
