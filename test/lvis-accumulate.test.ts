@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AccumulateScratch, precisionRecall, rankByScore } from "../src/metrics/lvis/accumulate.js";
+import { AccumulateScratch, CURVE_LENGTH, curveAt, precisionRecall, rankByScore } from "../src/metrics/lvis/accumulate.js";
 import { IOU_THRESHOLDS, RECALL_THRESHOLDS } from "../src/metrics/lvis/match.js";
 
 function seeded(seed: number): () => number {
@@ -84,7 +84,8 @@ describe("LVIS accumulate", () => {
       const numGt = matched + Math.floor(random() * 5) + 1;
       const order = rankByScore(scores, scratch).slice();
       const expected = accumulateAsWritten(order, tp, fp, numGt);
-      const got = precisionRecall(order, tp, fp, numGt, scratch);
+      const got = curveAt(new Float64Array(CURVE_LENGTH), 0);
+      precisionRecall(order, tp, fp, numGt, scratch, got);
       assert.deepEqual(Array.from(got.recall), Array.from(expected.recall), `trial ${trial}`);
       assert.deepEqual(Array.from(got.precision), Array.from(expected.precision), `trial ${trial}`);
     }

@@ -86,6 +86,8 @@ export function rankByScore(scores: Float64Array, scratch: AccumulateScratch): I
 
 /** Working memory for precisionRecall, grown as needed and reused from call to call. */
 export class AccumulateScratch {
+  readonly truePositives = new Int32Array(IOU_THRESHOLDS.length);
+  readonly ownFalsePositives = new Int32Array(IOU_THRESHOLDS.length);
   fpAt = new Int32Array(0);
   rc = new Float64Array(0);
   pr = new Float64Array(0);
@@ -115,17 +117,27 @@ export class AccumulateScratch {
   }
 }
 
-export function precisionRecall(order: Int32Array, truePositive: Uint16Array, falsePositive: Uint16Array, numGt: number, scratch: AccumulateScratch): CategoryAreaCurve {
+/** Doubles in one curve (precision, then recall): curves share allocations (see curveArrays). */
+export const CURVE_LENGTH = IOU_THRESHOLDS.length * (RECALL_THRESHOLDS.length + 1);
+
+/** A curve over `memory` from `offset` (CURVE_LENGTH zeros). */
+export function curveAt(memory: Float64Array, offset: number): CategoryAreaCurve {
+  const precisionLength = IOU_THRESHOLDS.length * RECALL_THRESHOLDS.length;
+  return { precision: memory.subarray(offset, offset + precisionLength), recall: memory.subarray(offset + precisionLength, offset + CURVE_LENGTH) };
+}
+
+/** Writes the curve into `out` (zeros on entry). */
+export function precisionRecall(order: Int32Array, truePositive: Uint16Array, falsePositive: Uint16Array, numGt: number, scratch: AccumulateScratch, out: CategoryAreaCurve): void {
   const thresholds = IOU_THRESHOLDS.length;
   const recallPoints = RECALL_THRESHOLDS.length;
   const n = order.length;
-  const precision = new Float64Array(thresholds * recallPoints);
-  const recall = new Float64Array(thresholds);
+  const { precision, recall } = out;
   // One pass over the ranking for all thresholds: fpAt[t * n + k] is how many false positives at
   // threshold t rank above its k-th true positive (k from 0). A false positive at every threshold
   // (the commonest detection) is one count for all; the others add to their thresholds' own.
-  const truePositives = new Int32Array(thresholds);
-  const ownFalsePositives = new Int32Array(thresholds);
+  const { truePositives, ownFalsePositives } = scratch;
+  truePositives.fill(0);
+  ownFalsePositives.fill(0);
   let everyFalsePositive = 0;
   scratch.fit(n);
   const { fpAt, rc, pr } = scratch;
@@ -162,5 +174,4 @@ export function precisionRecall(order: Int32Array, truePositive: Uint16Array, fa
       precision[t * recallPoints + r] = pr[k]!;
     }
   }
-  return { precision, recall };
 }

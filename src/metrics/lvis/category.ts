@@ -1,5 +1,5 @@
 /** One category through LVISEval: every image's matching, for each area range, then accumulation. */
-import { AccumulateScratch, precisionRecall, rankByScore, type CategoryAreaCurve } from "./accumulate.js";
+import { AccumulateScratch, CURVE_LENGTH, curveAt, precisionRecall, rankByScore, type CategoryAreaCurve } from "./accumulate.js";
 import { ALL_THRESHOLDS, AREA_RANGES, MatchScratch, evaluateImageCategory, type AreaOutcomes } from "./match.js";
 import type { Overlaps } from "./overlaps.js";
 import type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
@@ -17,6 +17,13 @@ export class CategoryScratch {
   readonly accumulate = new AccumulateScratch();
   /** Per area range: the outcomes of the category's detections. */
   private outcomes: AreaOutcomes[] = [];
+  private scores = new Float64Array(256);
+
+  /** Room for `total` scores (a view of that length). */
+  scoresFor(total: number): Float64Array {
+    if (this.scores.length < total) this.scores = new Float64Array(Math.max(total, 2 * this.scores.length));
+    return this.scores.subarray(0, total);
+  }
 
   /** Zeroed outcome arrays for `total` detections in each area range. */
   outcomesFor(total: number): AreaOutcomes[] {
@@ -61,7 +68,7 @@ export function accumulateCategory(
   const total = detRows.length;
   // The detections' scores in accumulation order (images by id, each image's ranking), the same
   // for every area range; the outcomes per area range, in that order.
-  const scores = new Float64Array(total);
+  const scores = scratch.scoresFor(total);
   for (let i = 0; i < total; i++) scores[i] = dets.score[detRows[i]!]!;
   const outcomes = anyCounted ? scratch.outcomesFor(total) : [];
   const numGt = AREA_RANGES.map(() => 0);
@@ -88,12 +95,18 @@ export function accumulateCategory(
     gi = gj;
     di = dj;
   }
-  const order = numGt.some((count) => count > 0) ? rankByScore(scores, scratch.accumulate) : new Int32Array(0);
-  return {
-    byArea: numGt.map((count, a) => (count === 0 ? undefined : precisionRecall(order, outcomes[a]!.truePositive, outcomes[a]!.falsePositive, count, scratch.accumulate))),
-    numGt: numGt[0]!,
-    numDets: total,
-  };
+  // The category's curves share one allocation (an 8 KB array each was a good part of the time).
+  const curves = numGt.filter((count) => count > 0).length;
+  const memory = new Float64Array(curves * CURVE_LENGTH);
+  const order = curves > 0 ? rankByScore(scores, scratch.accumulate) : new Int32Array(0);
+  let next = 0;
+  const byArea = numGt.map((count, a) => {
+    if (count === 0) return undefined;
+    const curve = curveAt(memory, CURVE_LENGTH * next++);
+    precisionRecall(order, outcomes[a]!.truePositive, outcomes[a]!.falsePositive, count, scratch.accumulate, curve);
+    return curve;
+  });
+  return { byArea, numGt: numGt[0]!, numDets: total };
 }
 
 

@@ -61,6 +61,9 @@ export class MatchScratch {
   gtIgnored = new Uint8Array(16);
   gtTaken = new Uint8Array(16);
   detOutside = new Uint8Array(256);
+  /** Each detection's best IoU with any of the ground truth (Infinity where one is NaN), for `bestOf`. */
+  bestIou = new Float64Array(256);
+  private bestOf: ImageCategoryInput | undefined;
 
   fit(gts: number, dets: number): void {
     if (gts > this.order.length) {
@@ -68,7 +71,30 @@ export class MatchScratch {
       this.gtIgnored = new Uint8Array(2 * gts);
       this.gtTaken = new Uint8Array(2 * gts);
     }
-    if (dets > this.detOutside.length) this.detOutside = new Uint8Array(2 * dets);
+    if (dets > this.detOutside.length) {
+      this.detOutside = new Uint8Array(2 * dets);
+      this.bestIou = new Float64Array(2 * dets);
+      this.bestOf = undefined;
+    }
+  }
+
+  /** bestIou for `input`, computed once for all its area ranges. */
+  bestIous(input: ImageCategoryInput): Float64Array {
+    if (this.bestOf === input) return this.bestIou;
+    const { dets, gts, ious } = input;
+    const columns = gts.length;
+    for (let i = 0; i < dets.length; i++) {
+      let best = -Infinity;
+      for (let j = 0; j < columns; j++) {
+        const iou = ious[i * columns + j]!;
+        // A NaN IoU would pass the matching's `iou < best` test: no shortcut for its detection.
+        if (iou !== iou) best = Infinity;
+        else if (iou > best) best = iou;
+      }
+      this.bestIou[i] = best;
+    }
+    this.bestOf = input;
+    return this.bestIou;
   }
 }
 
@@ -103,11 +129,20 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
     const area = input.detArea[dets[i]!]!;
     detOutside[i] = area < low || area > high || input.notExhaustive ? 1 : 0;
   }
+  const bestIou = scratch.bestIous(input);
+  const gtId = input.gtId;
   for (let t = 0; t < IOU_THRESHOLDS.length; t++) {
     const threshold = IOU_THRESHOLDS[t]!;
-    gtTaken.fill(0, 0, columns);
+    const least = Math.min(threshold, 1 - 1e-10);
+    // A loop, not fill(): columns are a handful, and the builtin's call costs more than them.
+    for (let k = 0; k < columns; k++) gtTaken[k] = 0;
     for (let i = 0; i < dets.length; i++) {
-      let best = Math.min(threshold, 1 - 1e-10);
+      // No ground truth reaches the threshold: unmatched, whatever is taken (most detections).
+      if (bestIou[i]! < least) {
+        if (!detOutside[i]) falsePositive[at + i]! |= 1 << t;
+        continue;
+      }
+      let best = least;
       let m = -1;
       for (let k = 0; k < columns; k++) {
         if (gtTaken[k]) continue;
@@ -122,7 +157,7 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
       let ignore = false;
       if (m > -1) {
         gtTaken[m] = 1;
-        matchedId = input.gtId[gts[order[m]!]!]!;
+        matchedId = gtId[gts[order[m]!]!]!;
         ignore = gtIgnored[m] === 1;
       }
       // dt_ig |= (dt_m == 0) & (outside the area range, or the category is not exhaustive here).
