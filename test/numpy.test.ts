@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { addReduce } from "../src/compat/numpy.js";
+import { addReduce, addReduceOf } from "../src/compat/numpy.js";
 import { fixtures, readJsonFile } from "./helpers.js";
 
 interface Known {
@@ -42,6 +42,13 @@ describe("numpy's float64 sum (np.add.reduce, np.mean): chunks of 8,192, each pa
     for (const { run, sum } of runs().slice(0, 40)) {
       const padded = Float64Array.from([7, 1e300, ...run, -3]);
       assert.equal(addReduce(padded, 2, run.length), sum, `n = ${run.length}`);
+    }
+  });
+
+  it("sums a run handed over chunk by chunk as the run in memory", () => {
+    for (const { run, sum } of runs()) {
+      const filled = addReduceOf(run.length, (chunk, start, length) => chunk.set(run.subarray(start, start + length)));
+      assert.equal(filled, sum, `n = ${run.length}`);
     }
   });
 

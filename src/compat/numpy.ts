@@ -45,6 +45,22 @@ export function addReduce(values: Float64Array, from: number, n: number): number
 }
 
 /**
+ * addReduce over a run of n values that is not in memory as one array: `fill` writes values
+ * [start, start + length) of the run into `chunk` from 0, one reduction chunk at a time, so the
+ * run never needs more than 64 KB.
+ */
+export function addReduceOf(n: number, fill: (chunk: Float64Array, start: number, length: number) => void): number {
+  const chunk = new Float64Array(Math.min(n, REDUCE_CHUNK));
+  let sum = 0;
+  for (let at = 0; at < n; at += REDUCE_CHUNK) {
+    const length = Math.min(REDUCE_CHUNK, n - at);
+    fill(chunk, at, length);
+    sum += pairwiseSum(chunk, 0, length);
+  }
+  return sum;
+}
+
+/**
  * pairwise_sum (numpy/core/src/umath/loops_utils.h.src): fewer than 8 values one after another; up
  * to 128 in eight partial sums (value i into sum i % 8), combined ((s0 + s1) + (s2 + s3)) + ((s4 +
  * s5) + (s6 + s7)), then the rest one after another; more, as the sums of two halves split at a

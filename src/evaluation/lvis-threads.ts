@@ -22,19 +22,20 @@ export interface LvisWorkerData {
 }
 
 /**
- * "auto": two threads for boxes where there are two cores and the results are big (64 MiB and
- * more: bench lvis, 1.5 M detections in 124 MiB, evaluation 1.05 s on one thread, about 0.85 s
- * on two; with 300k detections, 0.3 s on one and 0.35 s on two, where the second thread's cold
- * start costs what it saves); one for masks, whose packed RLEs would be copied to each thread.
- * More threads each repeat the selection, and two already slow each other, sharing memory
- * bandwidth. `--threads N` decides otherwise; the numbers are the same on any count (tested).
+ * "auto": two threads for boxes where there are two cores and the results are big (256 MiB and
+ * more: 10 M detections in 830 MiB, evaluation 9.1 s on one thread, 7.8 s on two, for 85 MB
+ * more). Below that the second thread gains nothing on this 2-core machine (1.5 M detections in
+ * 124 MiB: 1.2-1.4 s on either, 30 MB more on two): threads of one process that allocate slow
+ * each other down here, and each repeats the selection. One for masks, whose packed RLEs would be
+ * copied to each thread. `--threads N` decides otherwise; the numbers are the same on any count
+ * (tested).
  */
 export function threadsFor(requested: number | "auto", iouType: IouType, predictionBytes: number): number {
   if (requested !== "auto") return requested;
   return iouType === "bbox" && predictionBytes >= AUTO_THREADS_BYTES ? Math.min(2, availableParallelism()) : 1;
 }
 
-const AUTO_THREADS_BYTES = 64 << 20;
+const AUTO_THREADS_BYTES = 256 << 20;
 
 interface Helper {
   worker: Worker;
@@ -73,7 +74,10 @@ export class LvisEvaluationThreads {
     });
     // This thread takes share 0 while the workers take theirs.
     const mine = evaluateCategories(gt, dets, selection, iouType, { part: 0, parts });
-    return summarizeLvis(gt, joinShares([mine, ...(await Promise.all(this.helpers.map((h) => h.answer)))]), selection);
+    const theirs = await Promise.all(this.helpers.map((h) => h.answer));
+    // The helpers' heaps are let go before the summary, the run's last and highest point of memory.
+    await this.close();
+    return summarizeLvis(gt, joinShares([mine, ...theirs]), selection);
   }
 
   async close(): Promise<void> {

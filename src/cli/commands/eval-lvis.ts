@@ -75,7 +75,7 @@ export const evalLvisCommand = defineCommand({
     detsPerCategory: option.number("--dets-per-category <n>", "fixed AP: detections kept per category", { default: 10000, min: 1, integer: true }),
     perCategory: option.optional("--per-category <file>", "write per-category AP as CSV", { role: "output" }),
     ignoreUnknownImages: option.flag("--ignore-unknown-images", "skip detections for images not in the ground truth (with a warning)"),
-    threads: option.parsed("--threads <n>", "threads for the evaluation, by category: a number, or auto (two for box results of 64 MiB or more where there are two cores, else one); no effect on the numbers", "auto", parseThreads, { role: "behaviour" }),
+    threads: option.parsed("--threads <n>", "threads for the evaluation, by category: a number, or auto (two for box results of 256 MiB or more where there are two cores, else one); no effect on the numbers", "auto", parseThreads, { role: "behaviour" }),
   },
   help: HELP,
   async run(options, _args, context) {

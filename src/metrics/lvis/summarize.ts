@@ -4,7 +4,7 @@
  * numpy's flattening order (threshold, recall point, category) as numpy sums (compat/numpy.ts
  * addReduce), which makes the figures the same doubles as lvis-api's, not merely close.
  */
-import { addReduce } from "../../compat/numpy.js";
+import { addReduce, addReduceOf } from "../../compat/numpy.js";
 import type { CategoryCurves } from "./category.js";
 import type { LvisGroundTruthColumns } from "./columns.js";
 import { AREA_LABELS, IOU_THRESHOLDS, RECALL_THRESHOLDS } from "./match.js";
@@ -24,25 +24,26 @@ function mean(values: Float64Array, from: number, n: number): number {
   return n === 0 ? -1 : addReduce(values, from, n) / n;
 }
 
-/** Rows of the slice written per pass: few enough pages for the TLB, a cache line's worth of reads. */
-const ROW_BLOCK = 32;
-
 /**
- * precision[:, :, categories, area] in numpy's order: entry ((t * R + r) * D + j) is the j-th
- * category's value (D categories, all with a curve there). A transposition, done in blocks of
- * rows: column by column over the whole slice touches a new page with every write.
+ * np.mean(s[s > -1]) for s = precision[rows, :, categories, area] (rows of (threshold, recall
+ * point), from `from`; the categories all with a curve there), or -1 for none. numpy flattens s
+ * as (row, category): that run is gathered a reduction chunk at a time from the curves.
  */
-function precisionSlice(curves: readonly CategoryCurves[], area: number, categories: readonly number[], out: Float64Array): number {
+function meanOfSlice(curves: readonly CategoryCurves[], area: number, categories: readonly number[], from: number, rows: number): number {
   const d = categories.length;
+  const n = rows * d;
+  if (n === 0) return -1;
   const columns = categories.map((c) => curves[c]!.byArea[area]!.precision);
-  for (let from = 0; from < T * R; from += ROW_BLOCK) {
-    const to = Math.min(from + ROW_BLOCK, T * R);
-    for (let j = 0; j < d; j++) {
-      const column = columns[j]!;
-      for (let at = from; at < to; at++) out[at * d + j] = column[at]!;
-    }
-  }
-  return d;
+  return (
+    addReduceOf(n, (chunk, start, length) => {
+      let row = from + Math.floor(start / d);
+      let j = start % d;
+      for (let i = 0; i < length; row++, j = 0) {
+        const end = Math.min(d, j + length - i);
+        for (; j < end; j++) chunk[i++] = columns[j]![row]!;
+      }
+    }) / n
+  );
 }
 
 export function summarizeLvis(gt: LvisGroundTruthColumns, curves: readonly CategoryCurves[], selection: Selection): LvisEvaluation {
@@ -50,22 +51,19 @@ export function summarizeLvis(gt: LvisGroundTruthColumns, curves: readonly Categ
   // np.where(iou_thr == iou_thrs): exact comparison, as lvis-api does.
   const at50 = IOU_THRESHOLDS.indexOf(0.5);
   const at75 = IOU_THRESHOLDS.indexOf(0.75);
-  const slice = new Float64Array(T * R * curves.length);
   const metrics: Record<string, number> = {};
   const n = selection.maxDets;
   for (let area = 0; area < AREA_LABELS.length; area++) {
     const categories = definedIn(area);
-    const d = precisionSlice(curves, area, categories, slice);
     const label = area === 0 ? "" : AREA_LABELS[area]![0]!;
-    metrics[`AP${label}`] = mean(slice, 0, T * R * d);
+    metrics[`AP${label}`] = meanOfSlice(curves, area, categories, 0, T * R);
     if (area === 0) {
-      // s[tidx]: one threshold's block, (recall point, category).
-      metrics["AP50"] = at50 < 0 ? -1 : mean(slice, at50 * R * d, R * d);
-      metrics["AP75"] = at75 < 0 ? -1 : mean(slice, at75 * R * d, R * d);
-      // s[:, :, freq_groups[f], aidx]: the group's categories, ascending, in each (t, r) row.
+      // s[tidx]: one threshold's rows.
+      metrics["AP50"] = at50 < 0 ? -1 : meanOfSlice(curves, 0, categories, at50 * R, R);
+      metrics["AP75"] = at75 < 0 ? -1 : meanOfSlice(curves, 0, categories, at75 * R, R);
+      // s[:, :, freq_groups[f], aidx]: the group's categories, ascending.
       (["r", "c", "f"] as const).forEach((group, f) => {
-        const members = categories.filter((c) => gt.frequency[c] === f);
-        metrics[`AP${group}`] = mean(slice, 0, T * R * precisionSlice(curves, 0, members, slice));
+        metrics[`AP${group}`] = meanOfSlice(curves, 0, categories.filter((c) => gt.frequency[c] === f), 0, T * R);
       });
     }
     // recall[:, :, aidx]: (threshold, category).
