@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AccumulateScratch, CURVE_LENGTH, curveAt, precisionRecall, rankByScore } from "../src/metrics/lvis/accumulate.js";
 import { IOU_THRESHOLDS, RECALL_THRESHOLDS } from "../src/metrics/lvis/match.js";
+import { keepBestPerGroup } from "../src/metrics/lvis/select.js";
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
@@ -88,6 +89,28 @@ describe("LVIS accumulate", () => {
       precisionRecall(order, tp, fp, numGt, scratch, got);
       assert.deepEqual(Array.from(got.recall), Array.from(expected.recall), `trial ${trial}`);
       assert.deepEqual(Array.from(got.precision), Array.from(expected.precision), `trial ${trial}`);
+    }
+  });
+});
+
+describe("LVIS selection", () => {
+  it("keeps each group's best by score, ties in file order, as a stable sort's first `limit`", () => {
+    const random = seeded(21);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = Math.floor(random() * 400);
+      const buckets = 1 + Math.floor(random() * 6);
+      const keys = Int32Array.from({ length: n }, () => Math.floor(random() * buckets));
+      // Few distinct scores, -0 among them: ties at the cut are the rule, not the exception.
+      const score = Float64Array.from({ length: n }, () => [0, -0, 0.25, 0.5, 0.75, 1][Math.floor(random() * 6)]!);
+      const limit = Math.floor(random() * 60);
+      const keep = new Uint8Array(n);
+      keepBestPerGroup(keys, buckets, score, limit, keep);
+      const expected = new Uint8Array(n);
+      for (let b = 0; b < buckets; b++) {
+        const members = Array.from({ length: n }, (_, d) => d).filter((d) => keys[d] === b);
+        members.sort((x, y) => score[y]! - score[x]!).slice(0, limit).forEach((d) => (expected[d] = 1));
+      }
+      assert.deepEqual(Array.from(keep), Array.from(expected), `trial ${trial}`);
     }
   });
 });

@@ -8,7 +8,7 @@ import { arrangeByCategory, rankWithinImages } from "./arrange.js";
 import { CategoryScratch, accumulateCategory, type CategoryCurves } from "./category.js";
 import type { DetectionColumns, IouType, LvisGroundTruthColumns } from "./columns.js";
 import { overlapsFor } from "./overlaps.js";
-import { selectDetections, type Selection } from "./select.js";
+import { ImageCategoryPairs, selectDetections, type Selection } from "./select.js";
 import { summarizeLvis, type LvisEvaluation } from "./summarize.js";
 
 export type { DetectionColumns, IouType, LvisGroundTruthColumns } from "./columns.js";
@@ -43,11 +43,14 @@ export function evaluateCategories(gt: LvisGroundTruthColumns, dets: DetectionCo
   const a = gt.annotations;
   // get_ann_ids keeps annotations with 0 < area < inf; those make a category positive for an image.
   const gtKeep = Int32Array.from({ length: a.area.length }, (_, g) => (a.area[g]! > 0 && a.area[g]! < Infinity ? 1 : 0));
-  const positive = new Set<number>();
+  // The pairs a detection counts for: the image has the category in its ground truth or in its
+  // neg_category_ids.
+  const counts = new ImageCategoryPairs(categoryCount, imageCount);
   a.image.forEach((img, g) => {
-    if (gtKeep[g]) positive.add(img * categoryCount + a.category[g]!);
+    if (gtKeep[g]) counts.add(img, a.category[g]!);
   });
-  const selected = selectDetections(dets, imageCount, categoryCount, (img, c) => positive.has(img * categoryCount + c) || gt.negative.has(img * categoryCount + c), selection);
+  for (const key of gt.negative) counts.add(Math.floor(key / categoryCount), key % categoryCount);
+  const selected = selectDetections(dets, imageCount, categoryCount, (img, c) => counts.has(img, c), selection);
 
   // Ground truth and detections by category, then by image (file order inside), detections
   // ranked inside each image.

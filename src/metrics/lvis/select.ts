@@ -22,8 +22,14 @@ export function groupBy(keys: Int32Array, buckets: number): { start: Int32Array;
   return { start, order };
 }
 
-/** Marks the best `limit` detections (by score, ties in file order) of every group. */
+/**
+ * Marks the best `limit` detections (by score, ties in file order) of every group: the set a
+ * stable sort by score would put first. Only the set matters, so a group over the limit is not
+ * sorted: its limit-th best score (from a sort of its scores alone) splits it, every detection
+ * above it is kept, and of those equal to it the first ones in file order, up to the limit.
+ */
 export function keepBestPerGroup(keys: Int32Array, buckets: number, score: Float64Array, limit: number, keep: Uint8Array): void {
+  if (limit <= 0) return;
   const { start, order } = groupBy(keys, buckets);
   for (let b = 0; b < buckets; b++) {
     const members = order.subarray(start[b]!, start[b + 1]!);
@@ -31,8 +37,44 @@ export function keepBestPerGroup(keys: Int32Array, buckets: number, score: Float
       for (const d of members) keep[d] = 1;
       continue;
     }
-    const ranked = Array.from(members).sort((x, y) => score[y]! - score[x]! || x - y);
-    for (let i = 0; i < limit; i++) keep[ranked[i]!] = 1;
+    const scores = Float64Array.from(members, (d) => score[d]!).sort();
+    const cut = scores[members.length - limit]!;
+    let kept = 0;
+    for (const d of members) {
+      if (score[d]! > cut) {
+        keep[d] = 1;
+        kept++;
+      }
+    }
+    for (let i = 0; i < members.length && kept < limit; i++) {
+      const d = members[i]!;
+      if (score[d] === cut) {
+        keep[d] = 1;
+        kept++;
+      }
+    }
+  }
+}
+
+/**
+ * A set of (image, category) pairs as bits: the category filter asks it for every detection, which
+ * a Set of numbers made a good part of a 10 M-detection evaluation.
+ */
+export class ImageCategoryPairs {
+  private readonly bits: Uint32Array;
+
+  constructor(private readonly categoryCount: number, imageCount: number) {
+    this.bits = new Uint32Array(Math.ceil((imageCount * categoryCount) / 32));
+  }
+
+  add(image: number, category: number): void {
+    const key = image * this.categoryCount + category;
+    this.bits[Math.floor(key / 32)]! |= 1 << key % 32;
+  }
+
+  has(image: number, category: number): boolean {
+    const key = image * this.categoryCount + category;
+    return ((this.bits[Math.floor(key / 32)]! >>> key % 32) & 1) === 1;
   }
 }
 
