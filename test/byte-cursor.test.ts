@@ -1,26 +1,16 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ByteCursor } from "../src/json/byte-cursor.js";
 import { readDetections } from "../src/formats/lvis/detections.js";
 import { readLvisGroundTruth } from "../src/formats/lvis/annotations.js";
 import { InputError } from "../src/core/errors.js";
-import { tempDir } from "./helpers.js";
+import { assertSameRefusal, readWithBothEngines, seeded } from "./helpers.js";
 
 /** What ByteCursor.number reads from `text` at 0: [value, end] or undefined. */
 function readNumber(text: string): [number, number] | undefined {
   const cursor = new ByteCursor();
   cursor.at(Buffer.from(text, "latin1"), 0);
   return cursor.number() ? [cursor.value, cursor.pos] : undefined;
-}
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 describe("ByteCursor numbers read as JSON.parse reads them", () => {
@@ -75,15 +65,8 @@ describe("LVIS detections: the fast path keeps what the parser would", () => {
     '{"image_id":3,"category_id":9,"bbox":[9,8,7,6],"score":0.0000000000000000000000001}',
   ];
 
-  async function both(text: string | Buffer, ignoreUnknownImages: boolean, batchBytes: number) {
-    const file = join(tempDir(), "dets.json");
-    writeFileSync(file, text);
-    const read = (engine: "parse" | "split") => readDetections(file, gt, ignoreUnknownImages, { engine, batchBytes }).then(
-      (d) => ({ ok: true as const, d }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    return { parse: await read("parse"), split: await read("split") };
-  }
+  const both = (text: string | Buffer, ignoreUnknownImages: boolean, batchBytes: number) =>
+    readWithBothEngines("dets.json", text, batchBytes, (file, settings) => readDetections(file, gt, ignoreUnknownImages, settings));
 
   it("odd but valid detections, at every batch size (pieces cut elements anywhere)", async () => {
     const random = seeded(9);
@@ -93,10 +76,10 @@ describe("LVIS detections: the fast path keeps what the parser would", () => {
       const { parse, split } = await both(text, true, batchBytes);
       assert.ok(parse.ok && split.ok, String(batchBytes));
       for (const column of ["image", "category", "bbox", "score"] as const) {
-        assert.deepEqual(Array.from(split.d[column]), Array.from(parse.d[column]), `${column} at batch ${batchBytes}`);
+        assert.deepEqual(Array.from(split.value[column]), Array.from(parse.value[column]), `${column} at batch ${batchBytes}`);
       }
-      assert.deepEqual(split.d.unknownImages, parse.d.unknownImages);
-      assert.equal(split.d.score.length, elements.filter((e) => !e.includes('"image_id":7')).length);
+      assert.deepEqual(split.value.unknownImages, parse.value.unknownImages);
+      assert.equal(split.value.score.length, elements.filter((e) => !e.includes('"image_id":7')).length);
     }
   });
 
@@ -114,11 +97,7 @@ describe("LVIS detections: the fast path keeps what the parser would", () => {
     ];
     for (const element of bad) {
       for (const batchBytes of [5, 1 << 20]) {
-        const { parse, split } = await both(`[${good},${good},${element},${good}]`, false, batchBytes);
-        assert.ok(!parse.ok && !split.ok, element);
-        assert.ok(split.error instanceof InputError && parse.error instanceof InputError);
-        assert.equal(split.error.message, parse.error.message, element);
-        assert.match(split.error.message, /\[2\]/);
+        assertSameRefusal(await both(`[${good},${good},${element},${good}]`, false, batchBytes), element, /\[2\]/);
       }
     }
     const syntax = ["[1,]", `[${good},]`, `[${good} ${good}]`, `[${good},,${good}]`, `[${good}`, `[${good}]x`, `[${good.replace("0.5", "01")}]`, `[${good.replace("0.5", "0.5\u0001")}]`];
@@ -149,15 +128,7 @@ describe("LVIS annotations (box AP): the fast path keeps what the parser would",
     '{"id":10,"image_id":1,"category_id":5,"bbox":[1,2,3,4],"area":123456789012345678901234567890,"segmentation":[]}',
   ];
 
-  async function both(text: string | Buffer, batchBytes: number) {
-    const file = join(tempDir(), "gt.json");
-    writeFileSync(file, text);
-    const read = (engine: "parse" | "split") => readLvisGroundTruth(file, { engine, batchBytes }).then(
-      (g) => ({ ok: true as const, g }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    return { parse: await read("parse"), split: await read("split") };
-  }
+  const both = (text: string | Buffer, batchBytes: number) => readWithBothEngines("gt.json", text, batchBytes, readLvisGroundTruth);
 
   it("odd but valid annotations, at every batch size (pieces cut elements anywhere)", async () => {
     const random = seeded(11);
@@ -167,9 +138,9 @@ describe("LVIS annotations (box AP): the fast path keeps what the parser would",
       const { parse, split } = await both(text, batchBytes);
       assert.ok(parse.ok && split.ok, String(batchBytes));
       for (const column of ["image", "category", "bbox", "area", "id", "ignore"] as const) {
-        assert.deepEqual(Array.from(split.g.annotations[column]), Array.from(parse.g.annotations[column]), `${column} at batch ${batchBytes}`);
+        assert.deepEqual(Array.from(split.value.annotations[column]), Array.from(parse.value.annotations[column]), `${column} at batch ${batchBytes}`);
       }
-      assert.equal(split.g.annotations.id.length, elements.length);
+      assert.equal(split.value.annotations.id.length, elements.length);
     }
   });
 
@@ -189,11 +160,7 @@ describe("LVIS annotations (box AP): the fast path keeps what the parser would",
     ];
     for (const element of bad) {
       for (const batchBytes of [5, 1 << 20]) {
-        const { parse, split } = await both(`${head}${good},${good},${element},${good}]}`, batchBytes);
-        assert.ok(!parse.ok && !split.ok, element);
-        assert.ok(split.error instanceof InputError && parse.error instanceof InputError);
-        assert.equal(split.error.message, parse.error.message, element);
-        assert.match(split.error.message, /annotations\[2\]/);
+        assertSameRefusal(await both(`${head}${good},${good},${element},${good}]}`, batchBytes), element, /annotations\[2\]/);
       }
     }
     const notUtf8 = Buffer.concat([Buffer.from(`${head}${good},{"id":1,"image_id":1,"category_id":1,"bbox":[1,2,3,4],"area":1,"segmentation":"`), Buffer.from([0xff]), Buffer.from('"}]}')]);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JsonEngine } from "../src/json/reader.js";
+import { InputError } from "../src/core/errors.js";
 
 /** Repository root (tests run from dist/test/). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -194,4 +195,44 @@ export function goldenSuite(tool: string, tolerance = GOLDEN_TOLERANCE): void {
       });
     }
   }
+}
+
+/** A small LCG, so that every run sees the same random cases. */
+export function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** What a reader gave with one engine: its value, or the error it threw. */
+export type EngineOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * `text` written to a temporary `name` and read twice by `read`: with JSON.parse whole ("parse")
+ * and with the splitter at `batchBytes` ("split"), whose fast paths must keep the same and refuse
+ * the same.
+ */
+export async function readWithBothEngines<T>(
+  name: string,
+  text: string | Buffer,
+  batchBytes: number,
+  read: (file: string, settings: { engine: "parse" | "split"; batchBytes: number }) => Promise<T>,
+): Promise<{ parse: EngineOutcome<T>; split: EngineOutcome<T> }> {
+  const file = join(tempDir(), name);
+  writeFileSync(file, text);
+  const outcome = (engine: "parse" | "split") => read(file, { engine, batchBytes }).then(
+    (value): EngineOutcome<T> => ({ ok: true, value }),
+    (error: unknown): EngineOutcome<T> => ({ ok: false, error }),
+  );
+  return { parse: await outcome("parse"), split: await outcome("split") };
+}
+
+/** Both engines refused with the same InputError message, and it names `place`. */
+export function assertSameRefusal<T>({ parse, split }: { parse: EngineOutcome<T>; split: EngineOutcome<T> }, label: string, place: RegExp): void {
+  assert.ok(!parse.ok && !split.ok, label);
+  assert.ok(split.error instanceof InputError && parse.error instanceof InputError, label);
+  assert.equal(split.error.message, parse.error.message, label);
+  assert.match(split.error.message, place, label);
 }

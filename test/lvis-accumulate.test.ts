@@ -3,14 +3,7 @@ import { describe, it } from "node:test";
 import { AccumulateScratch, CURVE_LENGTH, curveAt, precisionRecall, rankByScore } from "../src/metrics/lvis/accumulate.js";
 import { IOU_THRESHOLDS, RECALL_THRESHOLDS } from "../src/metrics/lvis/match.js";
 import { keepBestPerGroup } from "../src/metrics/lvis/select.js";
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { seeded } from "./helpers.js";
 
 /**
  * LVISEval.accumulate's steps as written there, for one (category, area): cumulative sums over
