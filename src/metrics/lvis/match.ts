@@ -125,10 +125,16 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
     }
   }
   const { truePositive, falsePositive } = out;
+  let anyInside = false;
   for (let i = 0; i < dets.length; i++) {
     const area = input.detArea[dets[i]!]!;
     detOutside[i] = area < low || area > high || input.notExhaustive ? 1 : 0;
+    if (!detOutside[i]) anyInside = true;
   }
+  // No ground truth counts here and every detection is outside the range: a detection can then
+  // only be matched to an ignored ground truth or stay unmatched outside, ignored either way, so
+  // no outcome changes (most pairs, in the area ranges their boxes are not in).
+  if (numGt === 0 && !anyInside) return 0;
   const bestIou = scratch.bestIous(input);
   const gtId = input.gtId;
   for (let t = 0; t < IOU_THRESHOLDS.length; t++) {
