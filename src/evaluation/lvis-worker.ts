@@ -6,7 +6,7 @@ import type { LvisWorkerData } from "./lvis-threads.js";
 parentPort?.once("message", ({ gt, dets, selection, iouType, share }: LvisWorkerData) => {
   const curves = evaluateCategories(gt, dets, selection, iouType, share);
   // The curves' arrays move to the main thread rather than being copied.
-  // (A category's curves share one buffer: each goes in once.)
+  // (Curves share their buffers: each goes in once.)
   const buffers = new Set(curves.flatMap((c) => c?.byArea.flatMap((a) => (a ? [a.precision.buffer, a.recall.buffer] : [])) ?? []));
   parentPort!.postMessage(curves, [...buffers] as ArrayBuffer[]);
 });

@@ -11,10 +11,43 @@ export interface CategoryCurves {
   numDets: number;
 }
 
+/**
+ * Where curves are written: blocks of `CURVES_PER_BLOCK` curves, taken in order. One allocation
+ * per curve (or per category) cost more than the curves' arithmetic; a block's untouched pages
+ * (curves never taken) cost no memory. With every curve of a run in one block, the summary reads
+ * them from one array.
+ */
+export class CurveArena {
+  private block = new Float64Array(0);
+  private used = 0;
+
+  /** Curves of a run with `categories` categories (up to 4 each) go in one block. */
+  constructor(private readonly perBlock: number) {}
+
+  take(): CategoryAreaCurve {
+    if (this.used === this.block.length) {
+      this.block = new Float64Array(this.perBlock * CURVE_LENGTH);
+      this.used = 0;
+    }
+    const curve = curveAt(this.block, this.used);
+    this.used += CURVE_LENGTH;
+    return curve;
+  }
+}
+
+/** At most this many curves in one block (32 MiB). */
+const MOST_CURVES_PER_BLOCK = 4096;
+
 /** Working memory reused from category to category (see MatchScratch). */
 export class CategoryScratch {
   readonly match = new MatchScratch();
   readonly accumulate = new AccumulateScratch();
+  readonly curves: CurveArena;
+
+  /** `categories`: how many categories will be accumulated with it (sizes the curves' block). */
+  constructor(categories: number) {
+    this.curves = new CurveArena(Math.max(1, Math.min(MOST_CURVES_PER_BLOCK, AREA_RANGES.length * categories)));
+  }
   /** Per area range: the outcomes of the category's detections. */
   private outcomes: AreaOutcomes[] = [];
   private scores = new Float64Array(256);
@@ -95,14 +128,10 @@ export function accumulateCategory(
     gi = gj;
     di = dj;
   }
-  // The category's curves share one allocation (an 8 KB array each was a good part of the time).
-  const curves = numGt.filter((count) => count > 0).length;
-  const memory = new Float64Array(curves * CURVE_LENGTH);
-  const order = curves > 0 ? rankByScore(scores, scratch.accumulate) : new Int32Array(0);
-  let next = 0;
+  const order = numGt.some((count) => count > 0) ? rankByScore(scores, scratch.accumulate) : new Int32Array(0);
   const byArea = numGt.map((count, a) => {
     if (count === 0) return undefined;
-    const curve = curveAt(memory, CURVE_LENGTH * next++);
+    const curve = scratch.curves.take();
     precisionRecall(order, outcomes[a]!.truePositive, outcomes[a]!.falsePositive, count, scratch.accumulate, curve);
     return curve;
   });

@@ -60,7 +60,7 @@ export function evaluateCategories(gt: LvisGroundTruthColumns, dets: DetectionCo
   rankWithinImages(detRows, dets.image, dets.score);
 
   const overlaps = overlapsFor(iouType, gt, dets);
-  const scratch = new CategoryScratch();
+  const scratch = new CategoryScratch(Math.ceil(categoryCount / share.parts));
   const curves: (CategoryCurves | undefined)[] = [];
   for (let c = 0; c < categoryCount; c++) {
     if (c % share.parts !== share.part) {
