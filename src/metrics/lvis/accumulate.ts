@@ -65,8 +65,14 @@ export function rankByScore(scores: Float64Array, scratch: AccumulateScratch): I
     }
     runs[merged] = n;
     count = merged;
-    [from, to] = [to, from];
-    [keysFrom, keysTo] = [keysTo, keysFrom];
+    // Plain swaps: a destructuring swap goes through the iterator protocol, and optimised code
+    // reaching it without type feedback deoptimised on every category (dozens of times a run).
+    const rows = from;
+    from = to;
+    to = rows;
+    const keys = keysFrom;
+    keysFrom = keysTo;
+    keysTo = keys;
   }
   return from.subarray(0, n);
 }

@@ -90,12 +90,16 @@ export function accumulateCategory(
   const { area: gtArea, ignore: gtIgnore } = gt.annotations;
   // An area range where the category has no counted ground truth gets no curve (lvis-api's -1),
   // so its matching would decide nothing: it is skipped, and with no range left, so are the IoUs.
+  // (Indexed loops here and below: this runs for every (category, image), and destructuring
+  // callbacks cost more than the comparisons.)
   const counted = AREA_RANGES.map(() => false);
-  for (const g of gtRows) {
+  for (let k = 0; k < gtRows.length; k++) {
+    const g = gtRows[k]!;
     if (gtIgnore[g]) continue;
-    AREA_RANGES.forEach(([low, high], a) => {
-      if (gtArea[g]! >= low && gtArea[g]! <= high) counted[a] = true;
-    });
+    for (let a = 0; a < AREA_RANGES.length; a++) {
+      const range = AREA_RANGES[a]!;
+      if (gtArea[g]! >= range[0] && gtArea[g]! <= range[1]) counted[a] = true;
+    }
   }
   const anyCounted = counted.some(Boolean);
   const total = detRows.length;
@@ -120,9 +124,9 @@ export function accumulateCategory(
       else if (gts.length === 0) unmatched(dets, ranked, di, notExhaustive, counted, outcomes);
       else {
         const input = { dets: ranked, gts, ious: overlaps(ranked, gts), gtArea, gtIgnore, gtId: gt.annotations.id, detArea: dets.area, notExhaustive };
-        AREA_RANGES.forEach((range, a) => {
-          if (counted[a]) numGt[a]! += evaluateImageCategory(input, range, outcomes[a]!, di, scratch.match);
-        });
+        for (let a = 0; a < AREA_RANGES.length; a++) {
+          if (counted[a]) numGt[a]! += evaluateImageCategory(input, AREA_RANGES[a]!, outcomes[a]!, di, scratch.match);
+        }
       }
     }
     gi = gj;
@@ -141,13 +145,15 @@ export function accumulateCategory(
 
 /** evaluate_img without detections: only the ground truth that counts in each range. */
 function countGroundTruth(gt: LvisGroundTruthColumns, gts: Int32Array, counted: readonly boolean[], numGt: number[]): void {
-  AREA_RANGES.forEach(([low, high], a) => {
-    if (!counted[a]) return;
-    for (const g of gts) {
-      const area = gt.annotations.area[g]!;
-      if (!gt.annotations.ignore[g] && area >= low && area <= high) numGt[a]!++;
+  const { area, ignore } = gt.annotations;
+  for (let a = 0; a < AREA_RANGES.length; a++) {
+    if (!counted[a]) continue;
+    const [low, high] = AREA_RANGES[a]!;
+    for (let k = 0; k < gts.length; k++) {
+      const g = gts[k]!;
+      if (!ignore[g] && area[g]! >= low && area[g]! <= high) numGt[a]!++;
     }
-  });
+  }
 }
 
 /**
@@ -155,12 +161,13 @@ function countGroundTruth(gt: LvisGroundTruthColumns, gts: Int32Array, counted: 
  * threshold unless it is ignored (outside the range, or the category not exhaustive here).
  */
 function unmatched(dets: DetectionColumns, ranked: Int32Array, at: number, notExhaustive: boolean, counted: readonly boolean[], outcomes: readonly AreaOutcomes[]): void {
-  AREA_RANGES.forEach(([low, high], a) => {
-    if (!counted[a]) return;
+  for (let a = 0; a < AREA_RANGES.length; a++) {
+    if (!counted[a]) continue;
+    const [low, high] = AREA_RANGES[a]!;
     const falsePositive = outcomes[a]!.falsePositive;
     for (let i = 0; i < ranked.length; i++) {
       const area = dets.area[ranked[i]!]!;
       if (!(area < low || area > high || notExhaustive)) falsePositive[at + i] = ALL_THRESHOLDS;
     }
-  });
+  }
 }

@@ -104,7 +104,8 @@ export class MatchScratch {
  */
 export function evaluateImageCategory(input: ImageCategoryInput, range: readonly [number, number], out: AreaOutcomes, at: number, scratch: MatchScratch): number {
   const { dets, gts, ious } = input;
-  const [low, high] = range;
+  const low = range[0];
+  const high = range[1];
   const columns = gts.length;
   scratch.fit(columns, dets.length);
   const { order, gtIgnored, gtTaken, detOutside } = scratch;
