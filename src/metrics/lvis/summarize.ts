@@ -34,19 +34,13 @@ function meanOfSlice(curves: readonly CategoryCurves[], area: number, categories
   const n = rows * d;
   if (n === 0) return -1;
   const columns = categories.map((c) => curves[c]!.byArea[area]!.precision);
-  // The curves of a run on one thread share one array (CurveArena): read through offsets into it
-  // rather than through a view per category.
-  const shared = columns[0]!.buffer;
-  const memory = columns.every((column) => column.buffer === shared) ? new Float64Array(shared) : undefined;
-  const offsets = Int32Array.from(columns, (column) => column.byteOffset / Float64Array.BYTES_PER_ELEMENT);
   return (
     addReduceOf(n, (chunk, start, length) => {
       let row = from + Math.floor(start / d);
       let j = start % d;
       for (let i = 0; i < length; row++, j = 0) {
         const end = Math.min(d, j + length - i);
-        if (memory) for (; j < end; j++) chunk[i++] = memory[offsets[j]! + row]!;
-        else for (; j < end; j++) chunk[i++] = columns[j]![row]!;
+        for (; j < end; j++) chunk[i++] = columns[j]![row]!;
       }
     }) / n
   );
