@@ -21,8 +21,17 @@ describe("ByteCursor numbers read as JSON.parse reads them", () => {
       "0.1000000000000000055511151231257827", "5e-324", "2e-324", "1.7976931348623157e308",
       "1.7976931348623159e308", "1e400", "-1e400", "2.2250738585072011e-308", "0.0000000000000000000000001",
       "4.35", "0.07", "1234567890.123456", "0.000001", "100e-2", "17.000000000000000001",
+      // Digits of 2^53 + 1: the running mantissa rounds to 2^53 on its last step.
+      "90.07199254740993", "9007.199254740993", "0.0009007199254740993", "900719925.4740993", "-90.07199254740993", "9007199254740992.5",
     ];
     for (const text of cases) assert.ok(Object.is(readNumber(text)?.[0], JSON.parse(text)), text);
+    // The same numbers through boxList's own copy of the fast path (the finite ones, four a box).
+    const finite = cases.filter((text) => Number.isFinite(JSON.parse(text)));
+    const boxes = Array.from({ length: Math.ceil(finite.length / 4) }, (_, b) => Array.from({ length: 4 }, (_, k) => finite[(4 * b + k) % finite.length]!));
+    const cursor = new ByteCursor();
+    cursor.at(Buffer.from(`[${boxes.map((box) => `[${box.join(",")}]`).join(",")}]`, "latin1"), 0);
+    assert.equal(cursor.boxList(), boxes.length);
+    boxes.flat().forEach((text, i) => assert.ok(Object.is(cursor.boxes[i], JSON.parse(text)), `boxList: ${text}`));
   });
 
   it("random decimals and exponents", () => {

@@ -29,7 +29,12 @@ const NINE = 0x39;
 
 /** 10^0 .. 10^22: the powers of ten a double holds exactly. */
 const EXACT_POWERS = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
-const MAX_EXACT_INTEGER = 2 ** 53;
+/**
+ * Digits whose running value ends below this were read exactly (each step is an integer below
+ * 2^53). Not "at most": 9007199254740993 rounds to 2^53 on the last step, so a mantissa equal to
+ * it may be a rounded one (90.07199254740993 read one ulp low).
+ */
+const EXACT_BELOW = 2 ** 53;
 
 /** A key not among the names asked for (its value is skipped). */
 const OTHER_KEY = -1;
@@ -120,7 +125,7 @@ export class ByteCursor {
     }
     this.pos = i;
     // The mantissa only grew, so if it ends below 2^53 every step was exact.
-    if (plain && mantissa <= MAX_EXACT_INTEGER && exponent >= -22) {
+    if (plain && mantissa < EXACT_BELOW && exponent >= -22) {
       const magnitude = exponent === 0 ? mantissa : mantissa / EXACT_POWERS[-exponent]!;
       this.value = negative ? -magnitude : magnitude;
     } else this.value = Number(b.toString("latin1", start, i));
@@ -292,7 +297,7 @@ export class ByteCursor {
           } while (c >= ZERO && c <= NINE);
         }
         let value: number;
-        if (c !== 0x65 && c !== 0x45 && mantissa <= MAX_EXACT_INTEGER && exponent >= -22) {
+        if (c !== 0x65 && c !== 0x45 && mantissa < EXACT_BELOW && exponent >= -22) {
           const magnitude = exponent === 0 ? mantissa : mantissa / EXACT_POWERS[-exponent]!;
           value = negative ? -magnitude : magnitude;
         } else {
