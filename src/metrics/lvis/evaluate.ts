@@ -41,20 +41,21 @@ export interface CategoryShare {
 export function evaluateCategories(gt: LvisGroundTruthColumns, dets: DetectionColumns, selection: Selection, iouType: IouType, share: CategoryShare): (CategoryCurves | undefined)[] {
   const { imageCount, categoryCount } = gt;
   const a = gt.annotations;
-  // get_ann_ids keeps annotations with 0 < area < inf; those make a category positive for an image.
-  const gtKeep = Int32Array.from({ length: a.area.length }, (_, g) => (a.area[g]! > 0 && a.area[g]! < Infinity ? 1 : 0));
-  // The pairs a detection counts for: the image has the category in its ground truth or in its
-  // neg_category_ids.
+  // The pairs a detection counts for: the image has the category in its ground truth (the
+  // annotations get_ann_ids keeps, 0 < area < inf) or in its neg_category_ids.
   const counts = new ImageCategoryPairs(categoryCount, imageCount);
-  a.image.forEach((img, g) => {
-    if (gtKeep[g]) counts.add(img, a.category[g]!);
-  });
+  const kept: number[] = [];
+  for (let g = 0; g < a.area.length; g++) {
+    if (!(a.area[g]! > 0 && a.area[g]! < Infinity)) continue;
+    kept.push(g);
+    counts.add(a.image[g]!, a.category[g]!);
+  }
   for (const key of gt.negative) counts.add(Math.floor(key / categoryCount), key % categoryCount);
   const selected = selectDetections(dets, imageCount, categoryCount, (img, c) => counts.has(img, c), selection);
 
   // Ground truth and detections by category, then by image (file order inside), detections
   // ranked inside each image.
-  const gtIndices = Int32Array.from({ length: a.area.length }, (_, g) => g).filter((g) => gtKeep[g]);
+  const gtIndices = Int32Array.from(kept);
   const gtRows = arrangeByCategory(gtIndices, a.category, a.image, imageCount, categoryCount);
   const detRows = arrangeByCategory(selected, dets.category, dets.image, imageCount, categoryCount);
   rankWithinImages(detRows, dets.image, dets.score);

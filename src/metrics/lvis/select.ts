@@ -12,13 +12,12 @@ import type { DetectionColumns } from "./columns.js";
 /** Stable bucket order: indices grouped by key, file order within a key. */
 export function groupBy(keys: Int32Array, buckets: number): { start: Int32Array; order: Int32Array } {
   const start = new Int32Array(buckets + 1);
-  for (const k of keys) start[k + 1]!++;
+  // Indexed loops: these run once per detection, before anything is optimised.
+  for (let i = 0; i < keys.length; i++) start[keys[i]! + 1]!++;
   for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
   const next = start.slice(0, buckets);
   const order = new Int32Array(keys.length);
-  keys.forEach((k, i) => {
-    order[next[k]!++] = i;
-  });
+  for (let i = 0; i < keys.length; i++) order[next[keys[i]!]!++] = i;
   return { start, order };
 }
 
@@ -34,13 +33,14 @@ export function keepBestPerGroup(keys: Int32Array, buckets: number, score: Float
   for (let b = 0; b < buckets; b++) {
     const members = order.subarray(start[b]!, start[b + 1]!);
     if (members.length <= limit) {
-      for (const d of members) keep[d] = 1;
+      for (let i = 0; i < members.length; i++) keep[members[i]!] = 1;
       continue;
     }
     const scores = Float64Array.from(members, (d) => score[d]!).sort();
     const cut = scores[members.length - limit]!;
     let kept = 0;
-    for (const d of members) {
+    for (let i = 0; i < members.length; i++) {
+      const d = members[i]!;
       if (score[d]! > cut) {
         keep[d] = 1;
         kept++;
