@@ -120,12 +120,13 @@ export function accumulateCategory(
     let dj = di;
     while (dj < total && dets.image[detRows[dj]!] === image) dj++;
     if (anyCounted) {
-      const gts = gtRows.subarray(gi, gj);
-      const ranked = detRows.subarray(di, dj);
       const notExhaustive = gt.notExhaustive.has(image * gt.categoryCount + category);
-      if (ranked.length === 0) countGroundTruth(gt, gts, counted, numGt);
-      else if (gts.length === 0) unmatched(dets, ranked, di, notExhaustive, counted, outcomes);
+      // Views only for the pairs that are matched (a view per pair was a good part of the garbage).
+      if (dj === di) countGroundTruth(gt, gtRows, gi, gj, counted, numGt);
+      else if (gj === gi) unmatched(dets, detRows, di, dj, notExhaustive, counted, outcomes);
       else {
+        const gts = gtRows.subarray(gi, gj);
+        const ranked = detRows.subarray(di, dj);
         const input = { dets: ranked, gts, ious: overlaps(ranked, gts), gtArea, gtIgnore, gtId: gt.annotations.id, detArea: dets.area, notExhaustive };
         for (let a = 0; a < AREA_RANGES.length; a++) {
           if (counted[a]) numGt[a]! += evaluateImageCategory(input, AREA_RANGES[a]!, outcomes[a]!, di, scratch.match);
@@ -147,13 +148,13 @@ export function accumulateCategory(
 
 
 /** evaluate_img without detections: only the ground truth that counts in each range. */
-function countGroundTruth(gt: LvisGroundTruthColumns, gts: Int32Array, counted: readonly boolean[], numGt: number[]): void {
+function countGroundTruth(gt: LvisGroundTruthColumns, gtRows: Int32Array, from: number, to: number, counted: readonly boolean[], numGt: number[]): void {
   const { area, ignore } = gt.annotations;
   for (let a = 0; a < AREA_RANGES.length; a++) {
     if (!counted[a]) continue;
     const [low, high] = AREA_RANGES[a]!;
-    for (let k = 0; k < gts.length; k++) {
-      const g = gts[k]!;
+    for (let k = from; k < to; k++) {
+      const g = gtRows[k]!;
       if (!ignore[g] && area[g]! >= low && area[g]! <= high) numGt[a]!++;
     }
   }
@@ -163,14 +164,14 @@ function countGroundTruth(gt: LvisGroundTruthColumns, gts: Int32Array, counted: 
  * evaluate_img without ground truth: nothing matches, so a detection is a false positive at every
  * threshold unless it is ignored (outside the range, or the category not exhaustive here).
  */
-function unmatched(dets: DetectionColumns, ranked: Int32Array, at: number, notExhaustive: boolean, counted: readonly boolean[], outcomes: readonly AreaOutcomes[]): void {
+function unmatched(dets: DetectionColumns, detRows: Int32Array, from: number, to: number, notExhaustive: boolean, counted: readonly boolean[], outcomes: readonly AreaOutcomes[]): void {
   for (let a = 0; a < AREA_RANGES.length; a++) {
     if (!counted[a]) continue;
     const [low, high] = AREA_RANGES[a]!;
     const falsePositive = outcomes[a]!.falsePositive;
-    for (let i = 0; i < ranked.length; i++) {
-      const area = dets.area[ranked[i]!]!;
-      if (!(area < low || area > high || notExhaustive)) falsePositive[at + i] = ALL_THRESHOLDS;
+    for (let i = from; i < to; i++) {
+      const area = dets.area[detRows[i]!]!;
+      if (!(area < low || area > high || notExhaustive)) falsePositive[i] = ALL_THRESHOLDS;
     }
   }
 }
