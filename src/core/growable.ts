@@ -55,3 +55,11 @@ export function concatTyped<T extends TypedArray>(make: TypedArrayConstructor<T>
   }
   return out;
 }
+
+/**
+ * `array` when it holds at least `length` values, else a new zeroed one with room to spare (twice
+ * the old length when that is more): working memory that is reused and grown as needed.
+ */
+export function atLeast<T extends TypedArray>(array: T, length: number, make: TypedArrayConstructor<T>): T {
+  return array.length >= length ? array : new make(Math.max(length, 2 * array.length));
+}

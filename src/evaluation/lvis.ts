@@ -42,7 +42,6 @@ type Part = Pick<DetectionIds, "image" | "unknownImages"> & { file: string };
 
 export async function evalLvis(options: EvalLvisOptions, { log, read }: RunContext): Promise<EvalLvisReport> {
   const clock = stopwatch();
-  const segm = options.iouType === "segm";
   // Started first: the threads get ready while the files are read.
   let predictionBytes = 0;
   for (const file of options.predictions) predictionBytes += (await statInput(file)).size;

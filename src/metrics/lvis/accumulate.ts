@@ -4,6 +4,7 @@
  * envelope sampled at 101 recall points with searchsorted(..., "left").
  */
 import { SPACING_OF_ONE, searchSortedLeft } from "../../compat/numpy.js";
+import { atLeast } from "../../core/growable.js";
 import { ALL_THRESHOLDS, IOU_THRESHOLDS, RECALL_THRESHOLDS } from "./match.js";
 
 export interface CategoryAreaCurve {
@@ -77,20 +78,7 @@ export function rankByScore(scores: Float64Array, scratch: AccumulateScratch): I
   return from.subarray(0, n);
 }
 
-/**
- * truePositive[d] / falsePositive[d]: bit t set when detection d is one at threshold t; `order`
- * from rankByScore.
- *
- * lvis-api builds rc and pr over every detection, ignored ones included, then takes the envelope
- * and searches rc. Only the true positives need visiting: rc rises only at one, so the first index
- * searchsorted finds (rc[i] >= a recall point > 0) is a true positive's; between two true
- * positives pr only falls (fp grows, tp stays) or stays (an ignored detection), so the envelope
- * there is the larger of the next true positive's; and for the recall point 0 (index 0) it is the
- * maximum over all, again a true positive's, or 0 with none. The values are computed with the
- * same operations, so they are the same doubles.
- */
-
-/** Working memory for precisionRecall, grown as needed and reused from call to call. */
+/** Working memory for rankByScore and precisionRecall, grown as needed and reused from call to call. */
 export class AccumulateScratch {
   readonly truePositives = new Int32Array(IOU_THRESHOLDS.length);
   readonly ownFalsePositives = new Int32Array(IOU_THRESHOLDS.length);
@@ -105,21 +93,17 @@ export class AccumulateScratch {
   runs = new Int32Array(0);
 
   fitRanking(detections: number): void {
-    if (detections <= this.runs.length - 1) return;
-    const size = Math.max(detections, 2 * this.runs.length, 256);
-    this.rankedFrom = new Int32Array(size);
-    this.rankedTo = new Int32Array(size);
-    this.keysFrom = new Float64Array(size);
-    this.keysTo = new Float64Array(size);
-    this.runs = new Int32Array(size + 1);
+    this.rankedFrom = atLeast(this.rankedFrom, detections, Int32Array);
+    this.rankedTo = atLeast(this.rankedTo, detections, Int32Array);
+    this.keysFrom = atLeast(this.keysFrom, detections, Float64Array);
+    this.keysTo = atLeast(this.keysTo, detections, Float64Array);
+    this.runs = atLeast(this.runs, detections + 1, Int32Array);
   }
 
   fit(detections: number): void {
-    if (IOU_THRESHOLDS.length * detections <= this.fpAt.length) return;
-    const size = Math.max(detections, 2 * this.rc.length, 256);
-    this.fpAt = new Int32Array(IOU_THRESHOLDS.length * size);
-    this.rc = new Float64Array(size);
-    this.pr = new Float64Array(size);
+    this.fpAt = atLeast(this.fpAt, IOU_THRESHOLDS.length * detections, Int32Array);
+    this.rc = atLeast(this.rc, detections, Float64Array);
+    this.pr = atLeast(this.pr, detections, Float64Array);
   }
 }
 
@@ -132,7 +116,20 @@ export function curveAt(memory: Float64Array, offset: number): CategoryAreaCurve
   return { precision: memory.subarray(offset, offset + precisionLength), recall: memory.subarray(offset + precisionLength, offset + CURVE_LENGTH) };
 }
 
-/** Writes the curve into `out` (zeros on entry). */
+/**
+ * truePositive[d] / falsePositive[d]: bit t set when detection d is one at threshold t; `order`
+ * from rankByScore.
+ *
+ * lvis-api builds rc and pr over every detection, ignored ones included, then takes the envelope
+ * and searches rc. Only the true positives need visiting: rc rises only at one, so the first index
+ * searchsorted finds (rc[i] >= a recall point > 0) is a true positive's; between two true
+ * positives pr only falls (fp grows, tp stays) or stays (an ignored detection), so the envelope
+ * there is the larger of the next true positive's; and for the recall point 0 (index 0) it is the
+ * maximum over all, again a true positive's, or 0 with none. The values are computed with the
+ * same operations, so they are the same doubles.
+ *
+ * Writes the curve into `out` (zeros on entry).
+ */
 export function precisionRecall(order: Int32Array, truePositive: Uint16Array, falsePositive: Uint16Array, numGt: number, scratch: AccumulateScratch, out: CategoryAreaCurve): void {
   const thresholds = IOU_THRESHOLDS.length;
   const recallPoints = RECALL_THRESHOLDS.length;

@@ -13,18 +13,24 @@ export interface CategoryRows {
 
 /** Two stable counting sorts, by image then by category: (category, image, file order). */
 export function arrangeByCategory(rows: Int32Array, category: Int32Array, image: Int32Array, imageCount: number, categoryCount: number): CategoryRows {
-  const byImage = stableBucketSort(rows, image, imageCount).order;
-  return stableBucketSort(byImage, category, categoryCount);
+  const byImage = bucketSort(image, imageCount, rows).order;
+  return bucketSort(category, categoryCount, byImage);
 }
 
-function stableBucketSort(rows: Int32Array, key: Int32Array, buckets: number): CategoryRows {
+/**
+ * A stable counting sort of `rows` (every index of `key` when not given) by key[row]: bucket b's
+ * rows are order[start[b] .. start[b + 1]), in the order given. Indexed loops: this runs once per
+ * detection, before anything is optimised.
+ */
+export function bucketSort(key: Int32Array, buckets: number, rows?: Int32Array): CategoryRows {
+  const n = rows ? rows.length : key.length;
   const start = new Int32Array(buckets + 1);
-  for (let i = 0; i < rows.length; i++) start[key[rows[i]!]! + 1]!++;
+  for (let i = 0; i < n; i++) start[key[rows ? rows[i]! : i]! + 1]!++;
   for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
   const next = start.slice(0, buckets);
-  const order = new Int32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows ? rows[i]! : i;
     order[next[key[row]!]!++] = row;
   }
   return { start, order };

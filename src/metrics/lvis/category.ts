@@ -3,6 +3,7 @@ import { AccumulateScratch, CURVE_LENGTH, curveAt, precisionRecall, rankByScore,
 import { ALL_THRESHOLDS, AREA_RANGES, MatchScratch, evaluateImageCategory, type AreaOutcomes } from "./match.js";
 import type { Overlaps } from "./overlaps.js";
 import type { DetectionColumns, LvisGroundTruthColumns } from "./columns.js";
+import { atLeast } from "../../core/growable.js";
 
 export interface CategoryCurves {
   /** Per area range; undefined where no ground truth counts (lvis-api leaves -1 there). */
@@ -12,15 +13,14 @@ export interface CategoryCurves {
 }
 
 /**
- * Where curves are written: blocks of `CURVES_PER_BLOCK` curves, taken in order. One allocation
- * per curve (or per category) cost more than the curves' arithmetic; a block's untouched pages
- * (curves never taken) cost no memory.
+ * Where curves are written: blocks of `perBlock` curves, taken in order. One allocation per curve
+ * (or per category) cost more than the curves' arithmetic; a block's untouched pages (curves
+ * never taken) cost no memory.
  */
 export class CurveArena {
   private block = new Float64Array(0);
   private used = 0;
 
-  /** Curves of a run with `categories` categories (up to 4 each) go in one block. */
   constructor(private readonly perBlock: number) {}
 
   take(): CategoryAreaCurve {
@@ -46,18 +46,18 @@ export class CategoryScratch {
   readonly match = new MatchScratch();
   readonly accumulate = new AccumulateScratch();
   readonly curves: CurveArena;
-
-  /** `categories`: how many categories will be accumulated with it (sizes the curves' block). */
-  constructor(categories: number) {
-    this.curves = new CurveArena(Math.max(1, Math.min(MOST_CURVES_PER_BLOCK, AREA_RANGES.length * categories)));
-  }
   /** Per area range: the outcomes of the category's detections. */
   private outcomes: AreaOutcomes[] = [];
   private scores = new Float64Array(256);
 
+  /** `categories`: how many categories will be accumulated with it (sizes the curves' blocks). */
+  constructor(categories: number) {
+    this.curves = new CurveArena(Math.max(1, Math.min(MOST_CURVES_PER_BLOCK, AREA_RANGES.length * categories)));
+  }
+
   /** Room for `total` scores (a view of that length). */
   scoresFor(total: number): Float64Array {
-    if (this.scores.length < total) this.scores = new Float64Array(Math.max(total, 2 * this.scores.length));
+    this.scores = atLeast(this.scores, total, Float64Array);
     return this.scores.subarray(0, total);
   }
 
@@ -127,7 +127,9 @@ export function accumulateCategory(
       else {
         const gts = gtRows.subarray(gi, gj);
         const ranked = detRows.subarray(di, dj);
-        const input = { dets: ranked, gts, ious: overlaps(ranked, gts), gtArea, gtIgnore, gtId: gt.annotations.id, detArea: dets.area, notExhaustive };
+        const ious = overlaps(ranked, gts);
+        const bestIou = scratch.match.bestIous(ious, ranked.length, gts.length);
+        const input = { dets: ranked, gts, ious, bestIou, gtArea, gtIgnore, gtId: gt.annotations.id, detArea: dets.area, notExhaustive };
         for (let a = 0; a < AREA_RANGES.length; a++) {
           if (counted[a]) numGt[a]! += evaluateImageCategory(input, AREA_RANGES[a]!, outcomes[a]!, di, scratch.match);
         }

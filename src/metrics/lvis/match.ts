@@ -4,6 +4,7 @@
  */
 import { boxIou } from "../../compat/coco-mask/rle.js";
 import { linspace } from "../../compat/numpy.js";
+import { atLeast } from "../../core/growable.js";
 
 /** Params.iou_thrs and rec_thrs. */
 export const IOU_THRESHOLDS = linspace(0.5, 0.95, Math.round((0.95 - 0.5) / 0.05) + 1);
@@ -26,7 +27,7 @@ export const ALL_THRESHOLDS = (1 << IOU_THRESHOLDS.length) - 1;
  */
 export function boxIous(dets: Int32Array, detBoxes: Float64Array, gts: Int32Array, gtBoxes: Float64Array, out: Float64Array): Float64Array {
   const columns = gts.length;
-  const ious = out.length >= dets.length * columns ? out : new Float64Array(Math.max(2 * out.length, dets.length * columns));
+  const ious = atLeast(out, dets.length * columns, Float64Array);
   for (let i = 0; i < dets.length; i++) {
     for (let j = 0; j < columns; j++) ious[i * columns + j] = boxIou(detBoxes, dets[i]!, gtBoxes, gts[j]!);
   }
@@ -40,6 +41,8 @@ export interface ImageCategoryInput {
   gts: Int32Array;
   /** ious[i * gts.length + j] for detection i and ground truth j (the array may be longer). */
   ious: Float64Array;
+  /** bestIou[i]: detection i's best IoU (MatchScratch.bestIous). */
+  bestIou: Float64Array;
   gtArea: Float64Array;
   gtIgnore: Uint8Array;
   gtId: Float64Array;
@@ -61,39 +64,32 @@ export class MatchScratch {
   gtIgnored = new Uint8Array(16);
   gtTaken = new Uint8Array(16);
   detOutside = new Uint8Array(256);
-  /** Each detection's best IoU with any of the ground truth (Infinity where one is NaN), for `bestOf`. */
-  bestIou = new Float64Array(256);
-  private bestOf: ImageCategoryInput | undefined;
+  private bestIou = new Float64Array(256);
 
   fit(gts: number, dets: number): void {
-    if (gts > this.order.length) {
-      this.order = new Int32Array(2 * gts);
-      this.gtIgnored = new Uint8Array(2 * gts);
-      this.gtTaken = new Uint8Array(2 * gts);
-    }
-    if (dets > this.detOutside.length) {
-      this.detOutside = new Uint8Array(2 * dets);
-      this.bestIou = new Float64Array(2 * dets);
-      this.bestOf = undefined;
-    }
+    this.order = atLeast(this.order, gts, Int32Array);
+    this.gtIgnored = atLeast(this.gtIgnored, gts, Uint8Array);
+    this.gtTaken = atLeast(this.gtTaken, gts, Uint8Array);
+    this.detOutside = atLeast(this.detOutside, dets, Uint8Array);
   }
 
-  /** bestIou for `input`, computed once for all its area ranges. */
-  bestIous(input: ImageCategoryInput): Float64Array {
-    if (this.bestOf === input) return this.bestIou;
-    const { dets, gts, ious } = input;
-    const columns = gts.length;
-    for (let i = 0; i < dets.length; i++) {
+  /**
+   * Each detection's best IoU with any of the ground truth (Infinity where one is NaN), for
+   * ImageCategoryInput.bestIou: one pass over a pair's IoUs for all its area ranges. The array is
+   * reused by the next call.
+   */
+  bestIous(ious: Float64Array, dets: number, gts: number): Float64Array {
+    this.bestIou = atLeast(this.bestIou, dets, Float64Array);
+    for (let i = 0; i < dets; i++) {
       let best = -Infinity;
-      for (let j = 0; j < columns; j++) {
-        const iou = ious[i * columns + j]!;
+      for (let j = 0; j < gts; j++) {
+        const iou = ious[i * gts + j]!;
         // A NaN IoU would pass the matching's `iou < best` test: no shortcut for its detection.
         if (iou !== iou) best = Infinity;
         else if (iou > best) best = iou;
       }
       this.bestIou[i] = best;
     }
-    this.bestOf = input;
     return this.bestIou;
   }
 }
@@ -136,7 +132,7 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
   // only be matched to an ignored ground truth or stay unmatched outside, ignored either way, so
   // no outcome changes (most pairs, in the area ranges their boxes are not in).
   if (numGt === 0 && !anyInside) return 0;
-  const bestIou = scratch.bestIous(input);
+  const bestIou = input.bestIou;
   const gtId = input.gtId;
   for (let t = 0; t < IOU_THRESHOLDS.length; t++) {
     const threshold = IOU_THRESHOLDS[t]!;

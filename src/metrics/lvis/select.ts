@@ -7,19 +7,8 @@
  *    detection counts only for a category that the image has in its ground truth or in its
  *    neg_category_ids.
  */
+import { bucketSort } from "./arrange.js";
 import type { DetectionColumns } from "./columns.js";
-
-/** Stable bucket order: indices grouped by key, file order within a key. */
-export function groupBy(keys: Int32Array, buckets: number): { start: Int32Array; order: Int32Array } {
-  const start = new Int32Array(buckets + 1);
-  // Indexed loops: these run once per detection, before anything is optimised.
-  for (let i = 0; i < keys.length; i++) start[keys[i]! + 1]!++;
-  for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
-  const next = start.slice(0, buckets);
-  const order = new Int32Array(keys.length);
-  for (let i = 0; i < keys.length; i++) order[next[keys[i]!]!++] = i;
-  return { start, order };
-}
 
 /**
  * Marks the best `limit` detections (by score, ties in file order) of every group: the set a
@@ -29,7 +18,7 @@ export function groupBy(keys: Int32Array, buckets: number): { start: Int32Array;
  */
 export function keepBestPerGroup(keys: Int32Array, buckets: number, score: Float64Array, limit: number, keep: Uint8Array): void {
   if (limit <= 0) return;
-  const { start, order } = groupBy(keys, buckets);
+  const { start, order } = bucketSort(keys, buckets);
   for (let b = 0; b < buckets; b++) {
     const members = order.subarray(start[b]!, start[b + 1]!);
     if (members.length <= limit) {

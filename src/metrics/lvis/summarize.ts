@@ -25,15 +25,14 @@ function mean(values: Float64Array, from: number, n: number): number {
 }
 
 /**
- * np.mean(s[s > -1]) for s = precision[rows, :, categories, area] (rows of (threshold, recall
- * point), from `from`; the categories all with a curve there), or -1 for none. numpy flattens s
- * as (row, category): that run is gathered a reduction chunk at a time from the curves.
+ * np.mean over `rows` rows from `from` of a slice whose columns are `columns` (one array per
+ * category, the categories all defined there), or -1 for none: numpy flattens such a slice as
+ * (row, category), and that run is gathered a reduction chunk at a time.
  */
-function meanOfSlice(curves: readonly CategoryCurves[], area: number, categories: readonly number[], from: number, rows: number): number {
-  const d = categories.length;
+function meanOfColumns(columns: readonly Float64Array[], from: number, rows: number): number {
+  const d = columns.length;
   const n = rows * d;
   if (n === 0) return -1;
-  const columns = categories.map((c) => curves[c]!.byArea[area]!.precision);
   return (
     addReduceOf(n, (chunk, start, length) => {
       let row = from + Math.floor(start / d);
@@ -44,6 +43,11 @@ function meanOfSlice(curves: readonly CategoryCurves[], area: number, categories
       }
     }) / n
   );
+}
+
+/** np.mean(s[s > -1]) for s = precision[rows, :, categories, area], rows of (threshold, recall point). */
+function meanOfSlice(curves: readonly CategoryCurves[], area: number, categories: readonly number[], from: number, rows: number): number {
+  return meanOfColumns(categories.map((c) => curves[c]!.byArea[area]!.precision), from, rows);
 }
 
 export function summarizeLvis(gt: LvisGroundTruthColumns, curves: readonly CategoryCurves[], selection: Selection): LvisEvaluation {
@@ -67,12 +71,7 @@ export function summarizeLvis(gt: LvisGroundTruthColumns, curves: readonly Categ
       });
     }
     // recall[:, :, aidx]: (threshold, category).
-    const recall = new Float64Array(T * categories.length);
-    categories.forEach((c, j) => {
-      const values = curves[c]!.byArea[area]!.recall;
-      for (let t = 0; t < T; t++) recall[t * categories.length + j] = values[t]!;
-    });
-    metrics[area === 0 ? `AR@${n}` : `AR${label}@${n}`] = mean(recall, 0, recall.length);
+    metrics[area === 0 ? `AR@${n}` : `AR${label}@${n}`] = meanOfColumns(categories.map((c) => curves[c]!.byArea[area]!.recall), 0, T);
   }
   // One category's AP: the same mean over its own precision[:, :, k, 0], (threshold, recall point).
   const perCategory = curves.map((curve) => {
