@@ -53,7 +53,7 @@ async function measureStagesOnOneCore(images: string, modelPath: string, tokeniz
     const decoded = await decodeImage(join(images, file));
     totals.decode += cpu() - t;
     t = cpu();
-    const image = prepareDecoded(decoded, undefined, undefined, spare);
+    const image = prepareDecoded(decoded, spare);
     totals.resize += cpu() - t;
     t = cpu();
     batchFeeds([{ image, prompt }], model, tokenizer.padId, buffers);

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { bilinearAxis, resizeBilinear, resizeBilinearInto, type RgbImage } from "../src/compat/pil.js";
-import { fixtures } from "./helpers.js";
+import { fixtures, seeded } from "./helpers.js";
 
 interface Case {
   in: [number, number];
@@ -17,14 +17,10 @@ const pillow = JSON.parse(readFileSync(join(fixtures, "pil-resize.json"), "utf8"
 
 const bytes = (base64: string) => new Uint8Array(Buffer.from(base64, "base64"));
 
-/** Deterministic noise: an RGB picture whose bytes come from a 32-bit LCG. */
+/** Deterministic noise: an RGB picture whose bytes are the top bytes of the seeded LCG's states. */
 function noise(width: number, height: number, seed: number): RgbImage {
-  let state = seed >>> 0;
-  const rgb = new Uint8Array(width * height * 3);
-  for (let i = 0; i < rgb.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    rgb[i] = state >>> 24;
-  }
+  const random = seeded(seed);
+  const rgb = Uint8Array.from({ length: width * height * 3 }, () => Math.floor(random() * 256));
   return { width, height, rgb };
 }
 

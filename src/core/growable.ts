@@ -27,6 +27,13 @@ export class Growable<T extends TypedArray> {
     this.buffer[this.length++] = value;
   }
 
+  /** Appends all of `values`. */
+  append(values: T): void {
+    if (this.length + values.length > this.buffer.length) this.grow(this.length + values.length);
+    this.buffer.set(values as never, this.length);
+    this.length += values.length;
+  }
+
   /** Room for `capacity` values in all, in one allocation (no chain of doublings left to collect). */
   reserve(capacity: number): void {
     if (capacity > this.buffer.length) this.grow(capacity, true);

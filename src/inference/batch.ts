@@ -82,16 +82,14 @@ export function batchFeeds(items: readonly BatchItem[], model: ModelSession, pad
   // memory, from an image thread: onnxruntime refuses a tensor there).
   const alone = b === 1 && items[0]!.image.resized.planes.buffer instanceof ArrayBuffer;
   const pixels = alone ? items[0]!.image.resized.planes : reusable.pixels(b * 3 * plane);
-  items.forEach(({ image }, n) => {
+  if (!alone) items.forEach(({ image }, n) => {
     const { planes, width: w, height: h } = image.resized;
     // The prompts of one picture (LVIS: 1,203 of them) share it: copy its planes, do not redo them.
     if (n > 0 && items[n - 1]!.image === image) {
       pixels.copyWithin(n * 3 * plane, (n - 1) * 3 * plane, n * 3 * plane);
       return;
     }
-    if (alone) {
-      // Nothing to copy.
-    } else if (w === width && h === height) {
+    if (w === width && h === height) {
       pixels.set(planes, n * 3 * plane);
     } else {
       for (let c = 0; c < 3; c++) {
@@ -133,8 +131,8 @@ export function batchFeeds(items: readonly BatchItem[], model: ModelSession, pad
 function pixelMask(items: readonly BatchItem[], width: number, height: number, maskType: string | undefined, reusable: TensorBuffers): ReturnType<typeof integerArray> {
   const plane = height * width;
   const length = items.length * plane;
-  const layout = `${width}x${height}:${items.map((i) => `${i.image.resized.width}x${i.image.resized.height}`).join(",")}`;
-  const reused = maskType === undefined || maskType === "int64" ? reusable.int64Mask(length, layout) : undefined;
+  const layout = () => `${width}x${height}:${items.map((i) => `${i.image.resized.width}x${i.image.resized.height}`).join(",")}`;
+  const reused = maskType === undefined || maskType === "int64" ? reusable.int64Mask(length, layout()) : undefined;
   const mask = reused ? { data: reused.data, one: 1n, kind: "int64" as const } : integerArray(maskType, length);
   if (reused?.ready) return mask;
   items.forEach(({ image }, n) => {

@@ -138,8 +138,8 @@ export async function decodeImage(path: string, exif = true): Promise<RgbImage> 
  * when it is big enough (a buffer a finished picture no longer needs), else into a new buffer:
  * a fresh 10 MB buffer costs its page faults again (about 1 ms a 1066x800 picture).
  */
-export function prepareDecoded(image: RgbImage, shortSide = SHORT_SIDE, maxSize = MAX_SIZE, reuse?: ArrayBufferLike, allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes)): PreparedImage {
-  const { width, height } = detrSize(image.width, image.height, shortSide, maxSize);
+export function prepareDecoded(image: RgbImage, reuse?: ArrayBufferLike, allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes)): PreparedImage {
+  const { width, height } = detrSize(image.width, image.height, SHORT_SIDE, MAX_SIZE);
   const length = 3 * width * height;
   const planes = new Float32Array(reuse && reuse.byteLength >= 4 * length ? reuse : allocate(4 * length), 0, length);
   resizeBilinearInto(image, width, height, { data: planes, offset: 0, pixelStep: 1, rowStep: width, channelStep: width * height, tables: NORMALISED });
@@ -151,11 +151,7 @@ export function prepareDecoded(image: RgbImage, shortSide = SHORT_SIDE, maxSize 
  * `unused` is the spare when it was not used (for the next picture).
  */
 export async function prepareFile(path: string, exif: boolean, spare: ArrayBufferLike | undefined, allocate?: (bytes: number) => ArrayBufferLike): Promise<{ image: PreparedImage; unused: ArrayBufferLike | undefined }> {
-  const image = prepareDecoded(await decodeImage(path, exif), SHORT_SIDE, MAX_SIZE, spare, allocate);
+  const image = prepareDecoded(await decodeImage(path, exif), spare, allocate);
   return { image, unused: image.resized.planes.buffer === spare ? undefined : spare };
 }
 
-/** A file decoded, resized and normalised for the model (see decodeImage for `exif` and errors). */
-export async function prepareImage(path: string, shortSide = SHORT_SIDE, maxSize = MAX_SIZE, exif = true): Promise<PreparedImage> {
-  return prepareDecoded(await decodeImage(path, exif), shortSide, maxSize);
-}

@@ -13,11 +13,11 @@
 import { skipJsonValue } from "./skip-value.js";
 
 /**
- * Takes one element at `start` (no whitespace before it) of a batch and returns the offset just
- * past it, having kept what it read; or -1, having kept nothing, when the element is not one it
- * is sure of (the splitter then parses it).
+ * Takes one element at `start` (no whitespace before it) of a batch, the container's element
+ * number `index`, and returns the offset just past it, having kept what it read; or -1, having
+ * kept nothing, when the element is not one it is sure of (the splitter then parses it).
  */
-export type ElementDecoder = (bytes: Buffer, start: number) => number;
+export type ElementDecoder = (bytes: Buffer, start: number, index: number) => number;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -235,8 +235,8 @@ async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, 
       },
       ...(skipMember === undefined ? {} : { skipMember }),
       // What the fast path keeps counts as visited: the library must not read the file again then.
-      ...(decode === undefined ? {} : { decode: (bytes: Buffer, start: number) => {
-        const end = decode(bytes, start);
+      ...(decode === undefined ? {} : { decode: (bytes: Buffer, start: number, index: number) => {
+        const end = decode(bytes, start, index);
         if (end >= 0) visits++;
         return end;
       } }),

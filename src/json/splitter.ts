@@ -353,7 +353,7 @@ class Splitter {
         if (this.afterComma) throw new SplitSyntaxError("empty element");
         return i;
       }
-      const end = decode(chunk, i);
+      const end = decode(chunk, i, this.index);
       // Only an element that ends in its own bracket is taken: a cut-off one cannot pass for whole.
       if (end < 0 || (chunk[end - 1] !== CLOSE_OBJECT && chunk[end - 1] !== CLOSE_ARRAY)) {
         if (n - i < this.carryBytes && !this.ending) {

@@ -90,12 +90,12 @@ export class FlickrAnnotationReader {
     const parser = new Parser();
     parser.on("opentag", (tag: SaxesTagPlain) => this.opened(tag.name));
     parser.on("closetag", () => this.closed());
-    parser.on("text", (text: string) => {
+    // A leaf's text, as character data or CDATA alike (ElementTree's .text joins both).
+    const collect = (text: string) => {
       if (this.leafDepth === this.open.length) this.text += text;
-    });
-    parser.on("cdata", (text: string) => {
-      if (this.leafDepth === this.open.length) this.text += text;
-    });
+    };
+    parser.on("text", collect);
+    parser.on("cdata", collect);
     return parser;
   }
 

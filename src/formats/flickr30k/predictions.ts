@@ -5,6 +5,7 @@
  * comes and keeps none of its boxes (35 MiB of text are 48 MB of doubles on the test split).
  */
 import { InputError, childPath } from "../../core/errors.js";
+import { Growable } from "../../core/growable.js";
 import { ByteCursor, type ElementDecoder } from "../../json/byte-cursor.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import { box4Problem, describeJsonValue, isRecord, objectProblem } from "../../json/validate.js";
@@ -26,13 +27,10 @@ const LIST_EXPECTED = "expected a list of predictions [{image_id, sentence_id, b
  * call (copy what you keep).
  */
 export async function streamFlickrPredictions(file: string, settings: JsonReadSettings, take: (prediction: FlickrPrediction) => void): Promise<void> {
-  // The index of the next element: the visitor sees every element the fast path leaves, in order.
-  const next = { index: 0 };
   const result = await readJson(file, {
     "$.*": (value, key) => {
       const at = childPath("", key);
       if (typeof key === "string") throw new InputError(file, undefined, LIST_EXPECTED);
-      next.index = key + 1;
       if (!isRecord(value)) throw new InputError(file, at, objectProblem(value) ?? "");
       const imageId = value["image_id"];
       if (!(typeof imageId === "string" && imageId !== "") && !(typeof imageId === "number" && Number.isInteger(imageId))) {
@@ -56,7 +54,7 @@ export async function streamFlickrPredictions(file: string, settings: JsonReadSe
       });
       take({ file, at, imageId: String(imageId), sentenceId, boxes });
     },
-  }, settings, { decode: { "$.*": predictionDecoder(file, take, next) } });
+  }, settings, { decode: { "$.*": predictionDecoder(file, take) } });
   if (result.containers.get("$") !== "array") throw new InputError(file, undefined, LIST_EXPECTED);
 }
 
@@ -76,15 +74,14 @@ const ALL_FIELDS = 0b111;
  * visitor would refuse or read another way (a string sentence id, a fractional or empty image id,
  * a box of 3 numbers, a repeated member, escapes).
  */
-function predictionDecoder(file: string, take: (prediction: FlickrPrediction) => void, next: { index: number }): ElementDecoder {
+function predictionDecoder(file: string, take: (prediction: FlickrPrediction) => void): ElementDecoder {
   const cursor = new ByteCursor();
   // One element's boxes, phrase after phrase (reused: the views handed over live only during
   // the call), and where each phrase's boxes end in it.
-  let arena = new Float64Array(1 << 14);
+  const arena = new Growable<Float64Array>(Float64Array, 1 << 14);
   const ends: number[] = [];
   let imageId = "";
   let sentenceId = 0;
-  let used = 0;
   const readBoxes = (): boolean => {
     if (!cursor.take(0x5b)) return false;
     if (cursor.space() === 0x5d) {
@@ -94,14 +91,8 @@ function predictionDecoder(file: string, take: (prediction: FlickrPrediction) =>
     for (;;) {
       const count = cursor.boxList();
       if (count < 0) return false;
-      if (used + 4 * count > arena.length) {
-        const grown = new Float64Array(Math.max(2 * arena.length, used + 4 * count));
-        grown.set(arena.subarray(0, used));
-        arena = grown;
-      }
-      arena.set(cursor.boxes.subarray(0, 4 * count), used);
-      used += 4 * count;
-      ends.push(used);
+      arena.append(cursor.boxes.subarray(0, 4 * count));
+      ends.push(arena.length);
       const c = cursor.space();
       cursor.pos++;
       if (c === 0x5d) return true;
@@ -128,15 +119,15 @@ function predictionDecoder(file: string, take: (prediction: FlickrPrediction) =>
     }
     return readBoxes();
   };
-  return (bytes, start) => {
+  return (bytes, start, index) => {
     cursor.at(bytes, start);
-    used = 0;
+    arena.length = 0;
     ends.length = 0;
     const seen = cursor.object(FIELDS, readField);
     if (seen !== ALL_FIELDS) return -1;
-    const boxes = ends.map((end, p) => arena.subarray(p === 0 ? 0 : ends[p - 1]!, end));
-    take({ file, at: `[${next.index}]`, imageId, sentenceId, boxes });
-    next.index++;
+    const all = arena.view();
+    const boxes = ends.map((end, p) => all.subarray(p === 0 ? 0 : ends[p - 1]!, end));
+    take({ file, at: childPath("", index), imageId, sentenceId, boxes });
     return cursor.pos;
   };
 }
