@@ -209,7 +209,7 @@ describe("input hashes", () => {
     const file = fileWith(text);
     const sha256 = createHash("sha256").update(text).digest("hex");
     for (const engine of ["split", "stream", "parse"] as const) {
-      // 0: every file on the hashing thread, as files of 32 MiB and more are.
+      // 0: every file on the hashing thread, as files of THREADED_HASH_BYTES and more are.
       for (const hashThreadBytes of [0, THREADED_HASH_BYTES]) {
         const inputs = new InputLog();
         let count = 0;

@@ -3,7 +3,7 @@
  * one line on stderr (the stack only with --verbose). Commands never exit or print errors.
  */
 import { readFileSync } from "node:fs";
-import { CommanderError } from "commander";
+import { CommanderError } from "./commander.js";
 import { EXIT_BAD_INPUT, EXIT_OK, exitCodeFor } from "../core/errors.js";
 import { buildProgram, type CliIo } from "./program.js";
 

@@ -2,7 +2,7 @@
  * Turns the command definitions into commander commands: parses each option by its spec, checks
  * output targets before any work, runs the command, and prints its result with `meta`.
  */
-import { Command, Option } from "commander";
+import { Command, Option } from "./commander.js";
 import { InputLog } from "../core/inputs.js";
 import { streamLogger, type TextSink } from "../core/log.js";
 import { progressBars } from "../core/progress.js";

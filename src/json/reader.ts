@@ -80,7 +80,7 @@ export interface JsonReadSettings {
   batchBytes?: number;
   /** Where each file's size and SHA-256 are recorded. */
   inputs?: InputLog;
-  /** Files of at least this many bytes are hashed on a worker thread (default 32 MiB). */
+  /** Files of at least this many bytes are hashed on a worker thread (default THREADED_HASH_BYTES, 64 MiB). */
   hashThreadBytes?: number;
 }
 
