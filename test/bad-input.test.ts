@@ -55,6 +55,16 @@ describe("Flickr30k sentence markup", () => {
     });
   }
 
+  it("keeps a sentence file's byte order mark, as Python's open() does: the first phrase is then misread markup, refused", async () => {
+    const { run, name } = await flickrWith("Sentences", (content) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), content]));
+    assertInputError(run, new RegExp(`${name}: line 1: "crowd\\]" closes a phrase, but none is open`));
+  });
+
+  it("drops an annotation file's byte order mark, as ElementTree does", async () => {
+    const { run } = await flickrWith("Annotations", (content) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), content]));
+    assert.equal(run.code, 0, run.stderr);
+  });
+
   it("parseSentences names the file and the line (empty lines count)", () => {
     assert.throws(() => parseSentences("s.txt", "[/EN#1/people A man]\n\n[/EN#2/other a dog\n"), /^InputError: s\.txt: line 3: the phrase "\[\/EN#2\/other" is not closed/);
     assert.throws(() => parseSentences("s.txt", "[/EN#1/people A [/EN#2/other man]]"), /s\.txt: line 1: "\[\/EN#2\/other" opens a phrase inside/);

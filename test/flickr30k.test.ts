@@ -35,6 +35,12 @@ describe("sentence files (get_sentence_data)", () => {
     assert.deepEqual(parseSentences("s.txt", "[/EN#1/people A man] runs\r\r[/EN#2/other It] rains\r"), unix);
   });
 
+  it("splits words as Python's str.split(): U+001C..U+001F, U+0085 and U+3000 separate words, U+FEFF does not", () => {
+    const [sentence] = parseSentences("s.txt", "[/EN#1/people A\x1cman]\x85runs\ufefffast\u3000\x1f today\n");
+    assert.equal(sentence!.sentence, "A man runs\ufefffast today");
+    assert.deepEqual(sentence!.phrases, [{ firstWordIndex: 0, phrase: "A man", entityId: "1", types: ["people"] }]);
+  });
+
   it("skips empty lines, splits on runs of whitespace, and keeps one-word phrases", () => {
     const sentences = parseSentences("s.txt", "\n[/EN#9/scene street]   at  night\n\n[/EN#4/notvisual It] rains\n");
     assert.deepEqual(sentences.map((s) => s.sentence), ["street at night", "It rains"]);

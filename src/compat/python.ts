@@ -36,6 +36,31 @@ export function universalNewlines(text: string): string {
   return text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
 }
 
+/** Python's str.isspace() on one UTF-16 unit (every whitespace character is in the BMP). */
+function isPythonSpace(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d) || (code >= 0x1c && code <= 0x1f);
+  if (code < 0x85) return false;
+  return code === 0x85 || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000;
+}
+
+/**
+ * Python's `text.split()` without a separator: the runs of characters between runs of whitespace
+ * as str.isspace() defines it, which is not JavaScript's `\s` (Python's has U+001C..U+001F and
+ * U+0085, JavaScript's has U+FEFF). One scan, no regular expression.
+ */
+export function pythonSplit(text: string): string[] {
+  const words: string[] = [];
+  let start = -1;
+  for (let i = 0; i < text.length; i++) {
+    if (isPythonSpace(text.charCodeAt(i))) {
+      if (start >= 0) words.push(text.slice(start, i));
+      start = -1;
+    } else if (start < 0) start = i;
+  }
+  if (start >= 0) words.push(text.slice(start));
+  return words;
+}
+
 /** Python 3's round() of a float to an integer: halves go to the even neighbour (round(2.5) == 2). */
 export function roundHalfEven(x: number): number {
   const floor = Math.floor(x);

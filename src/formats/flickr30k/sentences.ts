@@ -3,7 +3,7 @@
  * `get_sentence_data` (flickr30k_entities_utils.py, vendored in MDETR's flickr_eval.py) parses
  * them: one sentence per non-empty line, phrases marked `[/EN#<entity>/<type>[/<type>...] words]`.
  */
-import { universalNewlines } from "../../compat/python.js";
+import { pythonSplit, universalNewlines } from "../../compat/python.js";
 import { InputError } from "../../core/errors.js";
 
 export interface Phrase {
@@ -49,9 +49,7 @@ export function parseSentences(file: string, text: string): SentenceData[] {
     let entityId = "";
     let types: string[] = [];
     let head = "";
-    // Python's str.split(): runs of whitespace separate words (only the ends can be empty here).
-    for (let token of line.split(/\s+/)) {
-      if (!token) continue;
+    for (let token of pythonSplit(line)) {
       if (current) {
         if (token.charCodeAt(0) === OPEN_BRACKET) fail(`${JSON.stringify(token)} opens a phrase inside the open phrase ${JSON.stringify(head)} (phrases do not nest)`);
         if (token.charCodeAt(token.length - 1) === CLOSE_BRACKET) {
@@ -87,7 +85,7 @@ export function parseSentences(file: string, text: string): SentenceData[] {
  * assertion fails: undefined then, and the caller fails the same way.
  */
 export function phraseSpan(caption: string, phrase: Phrase): [number, number] | undefined {
-  const words = caption.split(/\s+/).filter(Boolean);
+  const words = pythonSplit(caption);
   const before = words.slice(0, phrase.firstWordIndex);
   const begin = before.reduce((sum, w) => sum + [...w].length, 0) + phrase.firstWordIndex;
   const end = begin + [...phrase.phrase].length;

@@ -31,9 +31,16 @@ export interface FlickrSplit {
 interface FolderReader {
   root: string;
   hash: FolderHash;
-  decoder: TextDecoder;
   buffer: Buffer;
 }
+
+/**
+ * The list and the XML files lose a leading byte order mark, as ElementTree's parser drops it. The
+ * sentence files keep it, as Python's open() in text mode (UTF-8, not "utf-8-sig") keeps it as
+ * U+FEFF, which is not whitespace to str.split(): the first word then carries it.
+ */
+const DROP_BOM = new TextDecoder("utf-8", { fatal: true });
+const KEEP_BOM = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Synchronous on purpose: the split is thousands of files of a few KB, where one blocking read
@@ -41,7 +48,7 @@ interface FolderReader {
  * files: 20 ms here against 70-140 ms with 16 reads in flight, callbacks or promises), and
  * faster still into one reused buffer (readFileSync: 40 ms, with an fstat and a new buffer each).
  */
-function readText(path: string, name: string, what: string, folder: FolderReader): string {
+function readText(path: string, name: string, what: string, folder: FolderReader, decoder = DROP_BOM): string {
   let length = 0;
   try {
     const fd = openSync(path, "r");
@@ -61,7 +68,7 @@ function readText(path: string, name: string, what: string, folder: FolderReader
   const bytes = folder.buffer.subarray(0, length);
   folder.hash.add(name, bytes);
   try {
-    return folder.decoder.decode(bytes);
+    return decoder.decode(bytes);
   } catch {
     throw new InputError(path, undefined, `not valid UTF-8 (${what})`);
   }
@@ -83,7 +90,7 @@ function datasetFile(root: string, base: string, folderName: string, file: strin
 
 /** Reads the split's files only; with `inputs`, records the folder with the hash of those files. */
 export async function loadFlickrSplit(root: string, split: FlickrSplitName, merged: boolean, inputs?: InputLog): Promise<FlickrSplit> {
-  const folder: FolderReader = { root, hash: new FolderHash(), decoder: new TextDecoder("utf-8", { fatal: true }), buffer: Buffer.allocUnsafe(64 << 10) };
+  const folder: FolderReader = { root, hash: new FolderHash(), buffer: Buffer.allocUnsafe(64 << 10) };
   const annotations = new FlickrAnnotationReader();
   const listFile = join(root, `${split}.txt`);
   const imageIds = readText(listFile, `${split}.txt`, "the split's image list", folder)
@@ -96,7 +103,7 @@ export async function loadFlickrSplit(root: string, split: FlickrSplitName, merg
     const xml = datasetFile(root, annotationsBase, "Annotations", `${imageId}.xml`);
     const annotation = annotations.read(xml.path, readText(xml.path, xml.name, "annotations", folder));
     const text = datasetFile(root, sentencesBase, "Sentences", `${imageId}.txt`);
-    const sentences = parseSentences(text.path, readText(text.path, text.name, "sentences", folder));
+    const sentences = parseSentences(text.path, readText(text.path, text.name, "sentences", folder, KEEP_BOM));
     return { annotation, sentences };
   });
   inputs?.record({ path: root, ...folder.hash.digest() });
