@@ -50,6 +50,25 @@ describe("ByteCursor numbers read as JSON.parse reads them", () => {
     }
   });
 
+  it("long numbers (Python's float32 results) across text windows, in one batch and after a new one", () => {
+    // Float32 values as Python writes them: 16-17 digits, all read by Number() from a window of
+    // the batch's text; 60 KB of them cross several windows, and numbers straddle their edges.
+    const random = seeded(9);
+    const boxes = Array.from({ length: 1500 }, () => Array.from({ length: 4 }, () => Math.fround(random() * 1000)));
+    const text = `[${boxes.map((box) => `[${box.join(", ")}]`).join(",\n")}]`;
+    assert.ok(text.length > 60000);
+    const cursor = new ByteCursor();
+    for (const pad of ["", " ", "  "]) {
+      // A new batch (other bytes, other offsets) at each pass: no text of the last one is reused.
+      cursor.at(Buffer.from(pad + text, "latin1"), pad.length);
+      assert.equal(cursor.boxList(), boxes.length);
+      boxes.flat().forEach((value, i) => assert.ok(Object.is(cursor.boxes[i], value), `box value ${i}`));
+    }
+    for (const value of boxes.flat().slice(0, 200)) assert.ok(Object.is(readNumber(String(value))?.[0], value));
+    // Numbers longer than a window.
+    for (const long of [`1.${"0".repeat(20000)}`, `0.${"0".repeat(20000)}1`, `-2${"0".repeat(17000)}e-17000`]) assert.ok(Object.is(readNumber(long)?.[0], JSON.parse(long)), long.slice(0, 12));
+  });
+
   it("stops where the JSON number ends, and refuses what is none", () => {
     assert.deepEqual(readNumber("01"), [0, 1]);
     assert.deepEqual(readNumber("12,"), [12, 2]);

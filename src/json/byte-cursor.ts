@@ -15,7 +15,8 @@ import { skipJsonValue } from "./skip-value.js";
 /**
  * Takes one element at `start` (no whitespace before it) of a batch, the container's element
  * number `index`, and returns the offset just past it, having kept what it read; or -1, having
- * kept nothing, when the element is not one it is sure of (the splitter then parses it).
+ * kept nothing, when the element is not one it is sure of (the splitter then parses it). A batch
+ * is never written to once handed over: a cursor keeps text of it by its identity.
  */
 export type ElementDecoder = (bytes: Buffer, start: number, index: number) => number;
 
@@ -40,6 +41,9 @@ const EXACT_BELOW = 2 ** 53;
 const OTHER_KEY = -1;
 /** Not something the cursor is sure of: give up on the element. */
 const GIVE_UP = -2;
+
+/** How much of a batch one text window holds (`ByteCursor.numberOfText`). */
+const TEXT_WINDOW = 16 << 10;
 
 /** What the cursor reads past the end: no byte (reading past a typed array's end would slow every read). */
 const END = -1;
@@ -128,8 +132,31 @@ export class ByteCursor {
     if (plain && mantissa < EXACT_BELOW && exponent >= -22) {
       const magnitude = exponent === 0 ? mantissa : mantissa / EXACT_POWERS[-exponent]!;
       this.value = negative ? -magnitude : magnitude;
-    } else this.value = Number(b.toString("latin1", start, i));
+    } else this.value = this.numberOfText(start, i);
     return true;
+  }
+
+  /**
+   * Text of the bytes around the last number Number() read (`text` holds bytes [textStart,
+   * textEnd) of `textOf`): a window of the batch made into one string, whose numbers are then
+   * substrings. Float32 results written by Python (`186.2591094970703`: 16-17 digits, past the
+   * fast path) are most of a real results file, and a string made from the bytes for each one
+   * cost 250 ns against 150 ns for a substring and Number() (measured on 1.1 M such numbers).
+   */
+  private text = "";
+  private textOf: Buffer | undefined;
+  private textStart = 0;
+  private textEnd = 0;
+
+  /** Number() of bytes [start, end), as JSON.parse rounds. */
+  private numberOfText(start: number, end: number): number {
+    if (this.textOf !== this.bytes || start < this.textStart || end > this.textEnd) {
+      this.textOf = this.bytes;
+      this.textStart = start;
+      this.textEnd = Math.max(end, Math.min(this.end, start + TEXT_WINDOW));
+      this.text = this.bytes.toString("latin1", start, this.textEnd);
+    }
+    return Number(this.text.substring(start - this.textStart, end - this.textStart));
   }
 
   /** A number (after whitespace) that is finite; false otherwise. */
