@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- flickr30k [--images 1000] [--boxes 100]`: a Flickr30k-Entities-shaped test
+ * `npm run bench -- flickr30k [--images 1000] [--boxes 100] [--numbers short|float32]`: a Flickr30k-Entities-shaped test
  * split (1,000 images, 5 sentences each, about 14,500 phrases with boxes, 100 ranked boxes per
  * phrase) written as the dataset is distributed, then `mdetr eval flickr30k` timed in both
  * protocols.
@@ -8,13 +8,13 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureCli, mib, parseFloor, printMeasurement, seededRandom, writeStreamed } from "./support.js";
+import { measureCli, mib, numberStyle, parseFloor, predicted, printMeasurement, seededRandom, writeStreamed } from "./support.js";
 
 const TYPES = ["people", "clothing", "bodyparts", "animals", "vehicles", "instruments", "scene", "other"];
-const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function benchFlickr30k(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "1000" }, boxes: { type: "string", default: "100" }, keep: { type: "boolean", default: false } } });
+  const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "1000" }, boxes: { type: "string", default: "100" }, numbers: { type: "string", default: "short" }, keep: { type: "boolean", default: false } } });
+  const numbers = numberStyle(values.numbers);
   const images = Number(values.images);
   const boxesPerPhrase = Number(values.boxes);
   const dir = mkdtempSync(join(tmpdir(), "mdetr-bench-flickr-"));
@@ -60,14 +60,14 @@ export async function benchFlickr30k(argv: string[]): Promise<void> {
           Array.from({ length: boxesPerPhrase }, () => {
             const x = random() * 450;
             const y = random() * 350;
-            return [round1(x), round1(y), round1(x + 10 + random() * 100), round1(y + 10 + random() * 100)];
+            return [predicted(numbers, x, 1), predicted(numbers, y, 1), predicted(numbers, x + 10 + random() * 100, 1), predicted(numbers, y + 10 + random() * 100, 1)];
           }),
         );
         yield (i ? "," : "") + JSON.stringify({ image_id: p.image_id, sentence_id: p.sentence_id, boxes });
       }
       yield "]";
     })());
-    console.log(`flickr30k: ${images} images, ${predictions.length} sentences, ${phraseCount} phrases x ${boxesPerPhrase} boxes; predictions ${mib(statSync(predFile).size)}`);
+    console.log(`flickr30k: ${images} images, ${predictions.length} sentences, ${phraseCount} phrases x ${boxesPerPhrase} boxes; predictions ${mib(statSync(predFile).size)} (${numbers} numbers)`);
     const floor = await parseFloor([predFile], dir);
     console.log(`  floor: JSON.parse of the predictions ${floor.toFixed(2)} s (the XML and sentence files come on top)`);
     for (const merged of [[], ["--merged"]]) {

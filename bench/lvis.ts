@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- lvis [--images 5000] [--dets-per-image 300] [--runs 3]`: an LVIS-shaped case (1,203
+ * `npm run bench -- lvis [--images 5000] [--dets-per-image 300] [--runs 3] [--numbers short|float32]`: an LVIS-shaped case (1,203
  * categories with LVIS's r/c/f split, about 12 annotations per image with polygon segmentations,
  * negative and not-exhaustive lists; 300 detections per image, many near ground truth) written
  * to temporary JSON files, then `mdetr eval lvis` timed in both protocols.
@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureCli, mib, parseFloors, printMeasurement, seededRandom, writeStreamed, type CliMeasurement } from "./support.js";
+import { measureCli, mib, numberStyle, parseFloors, predicted, printMeasurement, seededRandom, writeStreamed, type CliMeasurement, type NumberStyle } from "./support.js";
 
 const CATEGORIES = 1203;
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -49,7 +49,7 @@ function* groundTruthParts(images: number, random: () => number, boxes: Box[][])
   yield "]}";
 }
 
-function* detectionParts(boxes: Box[][], perImage: number, random: () => number): Generator<string> {
+function* detectionParts(boxes: Box[][], perImage: number, random: () => number, numbers: NumberStyle): Generator<string> {
   yield "[";
   let first = true;
   for (let i = 0; i < boxes.length; i++) {
@@ -61,14 +61,14 @@ function* detectionParts(boxes: Box[][], perImage: number, random: () => number)
       if (own.length && random() < 0.5) {
         const target = own[Math.floor(random() * own.length)]!;
         category = random() < 0.8 ? target.category : 1 + Math.floor(random() * CATEGORIES);
-        bbox = target.bbox.map((v) => round2(Math.max(0, v + (random() - 0.5) * 12)));
+        bbox = target.bbox.map((v) => predicted(numbers, Math.max(0, v + (random() - 0.5) * 12), 2));
       } else {
         category = 1 + Math.floor(random() ** 2 * CATEGORIES);
         const w = 5 + random() * 200;
         const h = 5 + random() * 200;
-        bbox = [round2(random() * (640 - w)), round2(random() * (480 - h)), round2(w), round2(h)];
+        bbox = [predicted(numbers, random() * (640 - w), 2), predicted(numbers, random() * (480 - h), 2), predicted(numbers, w, 2), predicted(numbers, h, 2)];
       }
-      parts.push(JSON.stringify({ image_id: i + 1, category_id: category, bbox, score: Math.round(random() * 1e5) / 1e5 }));
+      parts.push(JSON.stringify({ image_id: i + 1, category_id: category, bbox, score: predicted(numbers, random(), 5) }));
     }
     yield (first ? "" : ",") + parts.join(",");
     first = false;
@@ -77,7 +77,8 @@ function* detectionParts(boxes: Box[][], perImage: number, random: () => number)
 }
 
 export async function benchLvis(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "5000" }, "dets-per-image": { type: "string", default: "300" }, keep: { type: "boolean", default: false }, runs: { type: "string", default: "3" } } });
+  const { values } = parseArgs({ args: argv, options: { images: { type: "string", default: "5000" }, "dets-per-image": { type: "string", default: "300" }, keep: { type: "boolean", default: false }, runs: { type: "string", default: "3" }, numbers: { type: "string", default: "short" } } });
+  const numbers = numberStyle(values.numbers);
   const images = Number(values.images);
   const runs = Number(values.runs);
   const perImage = Number(values["dets-per-image"]);
@@ -89,8 +90,8 @@ export async function benchLvis(argv: string[]): Promise<void> {
     process.stderr.write(`generating ${images} images, ${images * perImage} detections in ${dir} ...\n`);
     const boxes: Box[][] = [];
     await writeStreamed(gtFile, groundTruthParts(images, random, boxes));
-    await writeStreamed(detsFile, detectionParts(boxes, perImage, random));
-    console.log(`lvis: ${images} images, ${CATEGORIES} categories, ${boxes.flat().length} annotations, ${images * perImage} detections; ground truth ${mib(statSync(gtFile).size)}, detections ${mib(statSync(detsFile).size)}`);
+    await writeStreamed(detsFile, detectionParts(boxes, perImage, random, numbers));
+    console.log(`lvis: ${images} images, ${CATEGORIES} categories, ${boxes.flat().length} annotations, ${images * perImage} detections; ground truth ${mib(statSync(gtFile).size)}, detections ${mib(statSync(detsFile).size)} (${numbers} numbers)`);
     // Files over 512 MiB are past V8's longest string: no JSON.parse floor then.
     const withFloor = statSync(detsFile).size < 500 * 2 ** 20;
     const protocols = ["standard", "fixed"] as const;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- refcoco [--expressions N] [--boxes N] [--format dict|list]`: generates an
+ * `npm run bench -- refcoco [--expressions N] [--boxes N] [--format dict|list] [--numbers short|float32]`: generates an
  * MDETR-shaped RefCOCO evaluation (default 100k expressions x 100 boxes, MDETR's dict format) in a
  * temporary folder and times `mdetr eval refcoco` on it in both match modes.
  */
@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureCli, mib, parseFloor, printMeasurement, seededRandom, writeStreamed } from "./support.js";
+import { measureCli, mib, numberStyle, parseFloor, predicted, printMeasurement, seededRandom, writeStreamed, type NumberStyle } from "./support.js";
 
 const DATASETS = ["refcoco", "refcoco+", "refcocog"];
 
@@ -27,7 +27,7 @@ function* annotationParts(expressions: number, random: () => number): Generator<
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-function* predictionParts(expressions: number, boxes: number, format: "dict" | "list", random: () => number): Generator<string> {
+function* predictionParts(expressions: number, boxes: number, format: "dict" | "list", random: () => number, numbers: NumberStyle): Generator<string> {
   yield format === "dict" ? "{" : "[";
   for (let e = 0; e < expressions; e++) {
     const xyxy: number[][] = [];
@@ -35,20 +35,21 @@ function* predictionParts(expressions: number, boxes: number, format: "dict" | "
     for (let b = 0; b < boxes; b++) {
       const x = random() * 560;
       const y = random() * 400;
-      xyxy.push([round2(x), round2(y), round2(x + 10 + random() * 150), round2(y + 10 + random() * 150)]);
-      scores.push(Math.round(random() * 1e6) / 1e6);
+      xyxy.push([predicted(numbers, x, 2), predicted(numbers, y, 2), predicted(numbers, x + 10 + random() * 150, 2), predicted(numbers, y + 10 + random() * 150, 2)]);
+      scores.push(predicted(numbers, random(), 6));
     }
     if (format === "dict") {
       yield `${e ? "," : ""}"${e}":${JSON.stringify({ boxes: xyxy, scores })}`;
     } else {
-      yield (e ? "," : "") + xyxy.map((b, i) => JSON.stringify({ image_id: e, category_id: 1, bbox: [b[0], b[1], round2(b[2]! - b[0]!), round2(b[3]! - b[1]!)], score: scores[i] })).join(",");
+      yield (e ? "," : "") + xyxy.map((b, i) => JSON.stringify({ image_id: e, category_id: 1, bbox: [b[0], b[1], predicted(numbers, b[2]! - b[0]!, 2), predicted(numbers, b[3]! - b[1]!, 2)], score: scores[i] })).join(",");
     }
   }
   yield format === "dict" ? "}" : "]";
 }
 
 export async function benchRefcoco(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { keep: { type: "boolean", default: false }, expressions: { type: "string", default: "100000" }, boxes: { type: "string", default: "100" }, format: { type: "string", default: "dict" } } });
+  const { values } = parseArgs({ args: argv, options: { keep: { type: "boolean", default: false }, expressions: { type: "string", default: "100000" }, boxes: { type: "string", default: "100" }, format: { type: "string", default: "dict" }, numbers: { type: "string", default: "short" } } });
+  const numbers = numberStyle(values.numbers);
   const expressions = Number(values.expressions);
   const boxes = Number(values.boxes);
   const format = values.format === "list" ? "list" : "dict";
@@ -59,8 +60,8 @@ export async function benchRefcoco(argv: string[]): Promise<void> {
     const predFile = join(dir, "pred.json");
     process.stderr.write(`generating ${expressions} expressions x ${boxes} boxes (${format}) in ${dir} ...\n`);
     const annBytes = await writeStreamed(annFile, annotationParts(expressions, random));
-    const predBytes = await writeStreamed(predFile, predictionParts(expressions, boxes, format, random));
-    console.log(`refcoco: ${expressions} expressions x ${boxes} boxes; annotations ${mib(annBytes)}, predictions ${mib(predBytes)} (${format})`);
+    const predBytes = await writeStreamed(predFile, predictionParts(expressions, boxes, format, random, numbers));
+    console.log(`refcoco: ${expressions} expressions x ${boxes} boxes; annotations ${mib(annBytes)}, predictions ${mib(predBytes)} (${format}, ${numbers} numbers)`);
     // A results list over 512 MiB is past V8's longest string: no JSON.parse floor then.
     const floor = predBytes < 500 * 2 ** 20 ? await parseFloor([annFile, predFile], dir) : NaN;
     if (!Number.isNaN(floor)) console.log(`  floor: JSON.parse of both files ${floor.toFixed(2)} s`);

@@ -20,6 +20,26 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * How a bench writes predicted numbers (`--numbers`): `short`, rounded to 1-6 decimals (the
+ * benches' figures so far), or `float32`, float32 values as Python's json writes them, which is
+ * what real results files hold (MDETR and detectron2 write `.tolist()` of float32 tensors:
+ * `186.2591094970703`, 16-17 digits, three times the bytes and past every parser's fast path).
+ */
+export type NumberStyle = "short" | "float32";
+
+export function numberStyle(value: string | undefined): NumberStyle {
+  if (value === "short" || value === "float32") return value;
+  throw new Error(`--numbers: expected short or float32, got ${value}`);
+}
+
+/** A predicted number as `style` writes it: rounded to `decimals`, or the nearest float32. */
+export function predicted(style: NumberStyle, x: number, decimals: number): number {
+  if (style === "float32") return Math.fround(x);
+  const scale = 10 ** decimals;
+  return Math.round(x * scale) / scale;
+}
+
 /** Writes pieces produced by `parts` to `path`, respecting back-pressure; returns the byte count. */
 export async function writeStreamed(path: string, parts: Iterable<string>): Promise<number> {
   const out = createWriteStream(path);
