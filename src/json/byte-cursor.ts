@@ -327,6 +327,11 @@ export class ByteCursor {
         if (c !== 0x65 && c !== 0x45 && mantissa < EXACT_BELOW && exponent >= -22) {
           const magnitude = exponent === 0 ? mantissa : mantissa / EXACT_POWERS[-exponent]!;
           value = negative ? -magnitude : magnitude;
+        } else if (c !== 0x65 && c !== 0x45) {
+          // A plain decimal past the fast path (a float32 result's 16-17 digits) ends here: read
+          // from its text, not scanned a second time by number().
+          value = this.numberOfText(start, i);
+          if (!Number.isFinite(value)) return -1;
         } else {
           this.pos = start;
           if (!this.number() || !Number.isFinite(this.value)) return -1;
