@@ -60,7 +60,9 @@ export async function writeStreamed(path: string, parts: Iterable<string>): Prom
 }
 
 export interface CliMeasurement {
+  /** The fastest run's wall time, and every run's in order. */
   seconds: number;
+  runs: number[];
   peakRssMiB: number;
   /** The command's --verbose lines (phase timings). */
   log: string[];
@@ -73,11 +75,13 @@ export interface CliMeasurement {
  */
 export async function measureCli(args: string[], runs = 1): Promise<CliMeasurement> {
   let best: CliMeasurement | undefined;
+  const all: number[] = [];
   for (let r = 0; r < runs; r++) {
     const m = await measureOnce(args);
+    all.push(m.seconds);
     if (!best || m.seconds < best.seconds) best = m;
   }
-  return best!;
+  return { ...best!, runs: all };
 }
 
 async function measureOnce(args: string[]): Promise<CliMeasurement> {
@@ -89,7 +93,7 @@ async function measureOnce(args: string[]): Promise<CliMeasurement> {
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`mdetr exited with ${code}:\n${stderr}`);
   const peak = /peak RSS (\d+) MiB/.exec(stderr);
-  return { seconds, peakRssMiB: peak ? Number(peak[1]) : NaN, log: stderr.trim().split("\n") };
+  return { seconds, runs: [seconds], peakRssMiB: peak ? Number(peak[1]) : NaN, log: stderr.trim().split("\n") };
 }
 
 /** Prints "  label: N s wall, peak RSS M MiB" and the command's phase lines that match. */
