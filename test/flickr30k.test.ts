@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { parseFlickrAnnotation, mergeEntityBoxes } from "../src/formats/flickr30k/annotations.js";
 import { parseSentences } from "../src/formats/flickr30k/sentences.js";
 import { bestIou, flickrRecall } from "../src/metrics/flickr30k.js";
-import { goldenSuite, goldenCases, numericDifferences, readJsonFile, runCli, tempDir, writeJson, metricsOf } from "./helpers.js";
+import { goldenSuite, goldenCases, numericDifferences, readJsonFile, runCli, seeded, tempDir, writeJson, metricsOf } from "./helpers.js";
 
 describe("eval flickr30k matches MDETR's evaluator on the golden cases", () => {
   goldenSuite("flickr30k");
@@ -39,6 +39,22 @@ describe("sentence files (get_sentence_data)", () => {
     const [sentence] = parseSentences("s.txt", "[/EN#1/people A\x1cman]\x85runs\ufefffast\u3000\x1f today\n");
     assert.equal(sentence!.sentence, "A man runs\ufefffast today");
     assert.deepEqual(sentence!.phrases, [{ firstWordIndex: 0, phrase: "A man", entityId: "1", types: ["people"] }]);
+  });
+
+  it("reads a phrase head as the pattern [/EN#<digits>/<type>[/<type>...] and token.split(\"/\") do, on random heads", () => {
+    const pattern = /^\[\/EN#\d+(?:\/[^/\]]+)+$/;
+    const random = seeded(3);
+    const pieces = ["[/EN#", "[/EN", "[", "/", "//", "1", "23", "#", "E", "people", "a", "]", "[/EN#4/"];
+    for (let k = 0; k < 5000; k++) {
+      let head = k % 3 === 0 ? "[/EN#" : "";
+      for (let n = 1 + Math.floor(random() * 5); n > 0; n--) head += pieces[Math.floor(random() * pieces.length)]!;
+      if (head.charCodeAt(0) !== 0x5b || head.endsWith("]")) continue;
+      const line = `${head} man] runs`;
+      if (pattern.test(head)) {
+        const parts = head.split("/");
+        assert.deepEqual(parseSentences("s.txt", line)[0]!.phrases, [{ firstWordIndex: 0, phrase: "man", entityId: parts[1]!.slice(3), types: parts.slice(2) }], head);
+      } else assert.throws(() => parseSentences("s.txt", line), /expected a phrase to open with/, head);
+    }
   });
 
   it("skips empty lines, splits on runs of whitespace, and keeps one-word phrases", () => {

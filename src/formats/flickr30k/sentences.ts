@@ -21,10 +21,36 @@ export interface SentenceData {
   phrases: Phrase[];
 }
 
-/** A phrase's opening token: `[/EN#<digits>/<type>[/<type>...]`, every type non-empty. */
-const PHRASE_HEAD = /^\[\/EN#\d+(?:\/[^/\]]+)+$/;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+const SLASH = 0x2f;
+const HEAD_START = "[/EN#";
+
+/**
+ * A phrase's opening token, `[/EN#<digits>/<type>[/<type>...]` with every type non-empty and
+ * without "/" or "]": its entity id and types (as the reference's `token.split("/")` gives them),
+ * or undefined for any other token.
+ */
+function phraseHead(token: string): { entityId: string; types: string[] } | undefined {
+  if (!token.startsWith(HEAD_START)) return undefined;
+  let i = HEAD_START.length;
+  while (i < token.length && token.charCodeAt(i) >= 0x30 && token.charCodeAt(i) <= 0x39) i++;
+  if (i === HEAD_START.length || i === token.length || token.charCodeAt(i) !== SLASH) return undefined;
+  const entityId = token.slice(HEAD_START.length, i);
+  const types: string[] = [];
+  while (i < token.length) {
+    let end = i + 1;
+    while (end < token.length && token.charCodeAt(end) !== SLASH && token.charCodeAt(end) !== CLOSE_BRACKET) end++;
+    if (end === i + 1 || (end < token.length && token.charCodeAt(end) === CLOSE_BRACKET)) return undefined;
+    types.push(token.slice(i + 1, end));
+    i = end;
+  }
+  return { entityId, types };
+}
+
+function lineError(file: string, index: number, detail: string): InputError {
+  return new InputError(file, `line ${index + 1}`, detail);
+}
 
 /**
  * Parses one sentence file as get_sentence_data does, refusing the markup it would misread (it
@@ -38,9 +64,6 @@ export function parseSentences(file: string, text: string): SentenceData[] {
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
     if (!line) continue;
-    const fail = (detail: string): never => {
-      throw new InputError(file, `line ${index + 1}`, detail);
-    };
     const words: string[] = [];
     const phrases: Phrase[] = [];
     let current: string[] | undefined;
@@ -51,7 +74,7 @@ export function parseSentences(file: string, text: string): SentenceData[] {
     let head = "";
     for (let token of pythonSplit(line)) {
       if (current) {
-        if (token.charCodeAt(0) === OPEN_BRACKET) fail(`${JSON.stringify(token)} opens a phrase inside the open phrase ${JSON.stringify(head)} (phrases do not nest)`);
+        if (token.charCodeAt(0) === OPEN_BRACKET) throw lineError(file, index, `${JSON.stringify(token)} opens a phrase inside the open phrase ${JSON.stringify(head)} (phrases do not nest)`);
         if (token.charCodeAt(token.length - 1) === CLOSE_BRACKET) {
           token = token.slice(0, -1);
           current.push(token);
@@ -60,18 +83,18 @@ export function parseSentences(file: string, text: string): SentenceData[] {
         } else current.push(token);
         words.push(token);
       } else if (token.charCodeAt(0) === OPEN_BRACKET) {
-        if (!PHRASE_HEAD.test(token)) fail(`expected a phrase to open with [/EN#<id>/<type>[/<type>...] and then its words, got ${JSON.stringify(token)}`);
-        const parts = token.split("/");
+        const parsed = phraseHead(token);
+        if (!parsed) throw lineError(file, index, `expected a phrase to open with [/EN#<id>/<type>[/<type>...] and then its words, got ${JSON.stringify(token)}`);
         current = [];
         firstWordIndex = words.length;
-        entityId = parts[1]!.slice(3);
-        types = parts.slice(2);
+        entityId = parsed.entityId;
+        types = parsed.types;
         head = token;
       } else if (token.includes("]")) {
-        fail(`${JSON.stringify(token)} closes a phrase, but none is open`);
+        throw lineError(file, index, `${JSON.stringify(token)} closes a phrase, but none is open`);
       } else words.push(token);
     }
-    if (current) fail(`the phrase ${JSON.stringify(head)} is not closed: the line ends before its "]"`);
+    if (current) throw lineError(file, index, `the phrase ${JSON.stringify(head)} is not closed: the line ends before its "]"`);
     sentences.push({ sentence: words.join(" "), phrases });
   }
   return sentences;
