@@ -15,10 +15,17 @@ import { skipJsonValue } from "./skip-value.js";
 /**
  * Takes one element at `start` (no whitespace before it) of a batch, the container's element
  * number `index`, and returns the offset just past it, having kept what it read; or -1, having
- * kept nothing, when the element is not one it is sure of (the splitter then parses it). A batch
- * is never written to once handed over: a cursor keeps text of it by its identity.
+ * kept nothing, when the element is not one it is sure of (the splitter then parses it). In an
+ * object container the element is a member's value and `key` its key (plain ASCII, checked
+ * against the container's other keys); in an array `key` is undefined. NOT_THIS_CONTAINER instead
+ * of -1 says that no element of this container is one the decoder reads (it is the other of a
+ * format's two shapes): the splitter stops asking. A batch is never written to once handed over:
+ * a cursor keeps text of it by its identity.
  */
-export type ElementDecoder = (bytes: Buffer, start: number, index: number) => number;
+export type ElementDecoder = (bytes: Buffer, start: number, index: number, key: string | undefined) => number;
+
+/** An ElementDecoder's answer for a container none of whose elements it reads. */
+export const NOT_THIS_CONTAINER = -2;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -265,6 +272,35 @@ export class ByteCursor {
     const start = this.pos + 1;
     this.pos = end + 1;
     return this.bytes.toString("latin1", start, end);
+  }
+
+  /** What the last `numberList` read, from 0 (the rest of the array is stale). */
+  list: Float64Array = new Float64Array(256);
+
+  /**
+   * After whitespace, `[n, ...]`: any number of finite numbers, into `list` (grown as needed).
+   * Returns how many, or -1 for anything else.
+   */
+  numberList(): number {
+    if (!this.take(0x5b)) return -1;
+    if (this.space() === 0x5d) {
+      this.pos++;
+      return 0;
+    }
+    let count = 0;
+    for (;;) {
+      if (!this.finite()) return -1;
+      if (count === this.list.length) {
+        const grown = new Float64Array(2 * count);
+        grown.set(this.list);
+        this.list = grown;
+      }
+      this.list[count++] = this.value;
+      const c = this.space();
+      this.pos++;
+      if (c === 0x5d) return count;
+      if (c !== 0x2c) return -1;
+    }
   }
 
   /** What the last `boxList` read: 4 numbers per box from 0 (the rest of the array is stale). */

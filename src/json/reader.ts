@@ -62,8 +62,8 @@ export interface JsonReadExtras {
   /** Top-level containers whose elements' file offsets are wanted (see JsonReadResult.offsets). */
   offsets?: readonly string[];
   /**
-   * Per selector (`$.*`), a fast path for its array elements (byte-cursor.ts) that keeps what it
-   * reads itself; the visitor sees only the elements it leaves. The split engine only: the others
+   * Per selector (`$.*`), a fast path for its elements, or its members for an object container
+   * (byte-cursor.ts), that keeps what it reads itself; the visitor sees only the elements it leaves. The split engine only: the others
    * visit every element, so a reader must do the same with either.
    */
   decode?: Readonly<Record<string, ElementDecoder>>;
@@ -235,8 +235,8 @@ async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, 
       },
       ...(skipMember === undefined ? {} : { skipMember }),
       // What the fast path keeps counts as visited: the library must not read the file again then.
-      ...(decode === undefined ? {} : { decode: (bytes: Buffer, start: number, index: number) => {
-        const end = decode(bytes, start, index);
+      ...(decode === undefined ? {} : { decode: (bytes: Buffer, start: number, index: number, key: string | undefined) => {
+        const end = decode(bytes, start, index, key);
         if (end >= 0) visits++;
         return end;
       } }),

@@ -19,7 +19,7 @@ import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, ty
 import { INCOMPLETE, skipJsonValue, SkippedValueProblem } from "./skip-value.js";
 import { isRecord, nonFiniteNumberPath } from "./validate.js";
 import { Growable } from "../core/growable.js";
-import type { ElementDecoder } from "./byte-cursor.js";
+import { NOT_THIS_CONTAINER, type ElementDecoder } from "./byte-cursor.js";
 
 export interface SplitSelector {
   /** undefined selects the root's elements (`$.*`); a key selects `$.<key>.*`. */
@@ -39,9 +39,11 @@ export interface SplitSelector {
   /** Record the file offsets of the brackets and commas around the container's elements. */
   offsets?: boolean;
   /**
-   * A fast path for the (array) container's elements (byte-cursor.ts): each element it takes is
-   * not parsed and not visited; the visitor gets the others, parsed (with `skipMember` skipped,
-   * where there is one: those elements go through the scan as they would without a fast path).
+   * A fast path for the container's elements, or an object container's members (byte-cursor.ts):
+   * each element it takes is not parsed and not visited; the visitor gets the others, parsed (with
+   * `skipMember` skipped, where there is one: those elements go through the scan as they would
+   * without a fast path). A member's key is read here, and only a plain ASCII one: a key with
+   * escapes leaves the member to the parser.
    */
   decode?: ElementDecoder;
 }
@@ -337,23 +339,35 @@ class Splitter {
   private decodeRun(chunk: Buffer, i: number): number {
     const decode = this.decode!;
     const n = chunk.length;
+    const close = this.isObject ? CLOSE_OBJECT : CLOSE_ARRAY;
     for (;;) {
       while (i < n && isSpace(chunk[i]!)) i++;
       if (i === n) return n;
       const c = chunk[i]!;
       if (this.afterElement) {
-        if (c === CLOSE_ARRAY) return i;
+        if (c === close) return i;
         if (c !== COMMA) throw new SplitSyntaxError("expected a comma between elements");
         this.afterElement = false;
         this.afterComma = true;
         i++;
         continue;
       }
-      if (c === CLOSE_ARRAY) {
+      if (c === close) {
         if (this.afterComma) throw new SplitSyntaxError("empty element");
         return i;
       }
-      const end = decode(chunk, i, this.index);
+      let key: string | undefined;
+      let at = i;
+      if (this.isObject) {
+        at = this.memberValue(chunk, i);
+        key = this.memberKey;
+        if (at >= 0 && this.memberKeys.has(key)) throw new RepeatedKey(this.memberPath(key), REPEATED_KEY);
+      }
+      const end = at < 0 ? -1 : decode(chunk, at, this.index, key);
+      if (end === NOT_THIS_CONTAINER) {
+        this.decode = undefined;
+        return i;
+      }
       // Only an element that ends in its own bracket is taken: a cut-off one cannot pass for whole.
       if (end < 0 || (chunk[end - 1] !== CLOSE_OBJECT && chunk[end - 1] !== CLOSE_ARRAY)) {
         if (n - i < this.carryBytes && !this.ending) {
@@ -363,12 +377,36 @@ class Splitter {
         this.slow = true;
         return i;
       }
+      if (key === undefined) this.index++;
+      else this.memberKeys.add(key);
       this.kept++;
-      this.index++;
       this.afterElement = true;
       this.afterComma = false;
       i = end;
     }
+  }
+
+  /** The key `memberValue` read last. */
+  private memberKey = "";
+
+  /**
+   * A member from its key at chunk[i]: where its value starts, with the key in `memberKey`; or -1
+   * for a key that is not plain printable ASCII, a missing colon, or the chunk's end first.
+   */
+  private memberValue(chunk: Buffer, i: number): number {
+    const n = chunk.length;
+    if (chunk[i] !== QUOTE) return -1;
+    let j = i + 1;
+    while (j < n && chunk[j]! !== QUOTE && chunk[j]! !== BACKSLASH && chunk[j]! >= 0x20 && chunk[j]! < 0x7f) j++;
+    if (j === n || chunk[j] !== QUOTE) return -1;
+    let k = j + 1;
+    while (k < n && isSpace(chunk[k]!)) k++;
+    if (k === n || chunk[k] !== COLON) return -1;
+    k++;
+    while (k < n && isSpace(chunk[k]!)) k++;
+    if (k === n) return -1;
+    this.memberKey = chunk.toString("latin1", i + 1, j);
+    return k;
   }
 
   /** The end of the skipped value starting at chunk[i], or INCOMPLETE (checked later, in its batch). */
@@ -438,7 +476,7 @@ class Splitter {
     this.batchCommas = 0;
     this.visit = this.depth === 1 ? this.rootVisitor : this.byKey.get(this.lastKey!);
     this.raw = this.depth === 1 ? undefined : this.rawByKey.get(this.lastKey!);
-    this.decode = c === OPEN_ARRAY ? this.decodeByKey.get(this.containerKey) : undefined;
+    this.decode = this.decodeByKey.get(this.containerKey);
     this.kept = 0;
     this.slow = false;
     this.afterElement = false;

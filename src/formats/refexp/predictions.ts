@@ -8,6 +8,7 @@
  */
 import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
+import { ByteCursor, NOT_THIS_CONTAINER, type ElementDecoder } from "../../json/byte-cursor.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import { box4Problem, cocoBoxProblem, describeJsonValue, finiteNumberProblem, integerKeyProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 
@@ -115,6 +116,15 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
     }
   };
 
+  const takeDictEntry = (imageId: string, entryBoxes: Float64Array, entryScores: Float64Array, n: number) => {
+    const e = indexOfImageId.get(imageId);
+    if (e === undefined) return noteUnknown(imageId);
+    start[e] = scores.length;
+    count[e] = n;
+    listed[e] = 1;
+    for (let i = 0; i < n; i++) addBox(e, entryBoxes[4 * i]!, entryBoxes[4 * i + 1]!, entryBoxes[4 * i + 2]!, entryBoxes[4 * i + 3]!, entryScores[i]!);
+  };
+
   const result = await readJson(file, {
     "$.*": (value, key) => {
       if (typeof key === "number") {
@@ -125,7 +135,7 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
         visitDictEntry(value, key);
       }
     },
-  }, settings);
+  }, settings, { decode: { "$.*": dictEntryDecoder(takeDictEntry) } });
   const root = result.containers.get("$");
   if (root === "array") format = "coco-results";
   else if (root === "object") format = format ?? "mdetr-dict";
@@ -133,6 +143,40 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
 
   const predictions = { format: format!, start, count, listed, boxes: boxes.view(), scores: scores.view(), unknownImageIds: unknown };
   return grouped ? predictions : groupByExpression(predictions, expressionOfBox.view());
+}
+
+const ENTRY_FIELDS = ByteCursor.names(["boxes", "scores"]);
+const BOTH_FIELDS = 0b11;
+
+/**
+ * The fast path for a member `"<image id>": {"boxes": [[x1, y1, x2, y2], ...], "scores": [...]}`
+ * of MDETR's dict, other members of the entry skipped: it hands over exactly what visitDictEntry
+ * would keep, and leaves to it every member it would refuse or read another way (a key that is not
+ * an integer, a box of 3 numbers, x2 < x1 in float32, counts that differ, escapes), and the
+ * elements of a COCO results list.
+ */
+function dictEntryDecoder(take: (imageId: string, boxes: Float64Array, scores: Float64Array, n: number) => void): ElementDecoder {
+  const cursor = new ByteCursor();
+  let boxCount = -1;
+  let scoreCount = -1;
+  const readField = (field: number): boolean => {
+    if (field === 0) boxCount = cursor.boxList();
+    else scoreCount = cursor.numberList();
+    return (field === 0 ? boxCount : scoreCount) >= 0;
+  };
+  return (bytes, start, _index, key) => {
+    // A COCO results list is read by the visitor.
+    if (key === undefined) return NOT_THIS_CONTAINER;
+    if (integerKeyProblem(key)) return -1;
+    cursor.at(bytes, start);
+    if (cursor.object(ENTRY_FIELDS, readField) !== BOTH_FIELDS || boxCount !== scoreCount) return -1;
+    const boxes = cursor.boxes;
+    for (let i = 0; i < boxCount; i++) {
+      if (Math.fround(boxes[4 * i + 2]!) < Math.fround(boxes[4 * i]!) || Math.fround(boxes[4 * i + 3]!) < Math.fround(boxes[4 * i + 1]!)) return -1;
+    }
+    take(key, boxes, cursor.list, boxCount);
+    return cursor.pos;
+  };
 }
 
 /** COCO results may interleave images; a stable counting sort makes each expression's boxes contiguous. */

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { readBoxPredictions, type BoxPredictions } from "../src/formats/refexp/predictions.js";
+import { InputError } from "../src/core/errors.js";
+import { REPEATED_KEY } from "../src/json/selectors.js";
+import { assertSameRefusal, readWithBothEngines, seeded } from "./helpers.js";
+
+/** Image ids 0..9 are the expressions 0..9; other ids are unknown. */
+const indexOfImageId = new Map(Array.from({ length: 10 }, (_, e) => [String(e), e]));
+
+/** Each expression's boxes and scores, wherever the reader put them (engines visit in other orders). */
+function byExpression(p: BoxPredictions) {
+  return Array.from({ length: p.count.length }, (_, e) => ({
+    listed: p.listed[e],
+    boxes: Array.from(p.boxes.subarray(4 * p.start[e]!, 4 * (p.start[e]! + p.count[e]!))),
+    scores: Array.from(p.scores.subarray(p.start[e]!, p.start[e]! + p.count[e]!)),
+  }));
+}
+
+const both = (text: string | Buffer, batchBytes: number) => readWithBothEngines("pred.json", text, batchBytes, (file, settings) => readBoxPredictions(file, indexOfImageId, settings));
+
+describe("MDETR refexp dict: the fast path keeps what the parser would", () => {
+  // `ID` is replaced by each member's key: a dict's keys are distinct.
+  const odd = [
+    '"ID":{"boxes":[[1,2,3,4],[0.5,1e1,20,1.5e1]],"scores":[0.5,0.25]}',
+    ' "ID" : {\n "scores" : [ 1 ] , "extra": {"a": [1, "é\\u00e9"]}, "boxes" : [ [ 186.2591094970703 , 305.92962646484375 , 295.7536926269531 , 327.9977111816406 ] ] }',
+    '"ID":{"boxes":[],"scores":[]}',
+    '"ID":{"boxes":[[1,2,3,4]],"scores":[123456789012345678901234567890]}',
+    '"ID":{"boxes":[[1,2,3,4]],"scores":[0.5],"boxes":[[5,6,7,8]]}',
+    '"ID":{"boxes":[[3,2,1,4]],"scores":[0.5]}',
+  ];
+
+  it("odd but valid entries, known and unknown ids, at every batch size (pieces cut members anywhere)", async () => {
+    const random = seeded(21);
+    // Keys 0..9 known; the rest unknown, some written with an escape (left to the parser).
+    const members = Array.from({ length: 200 }, (_, k) => {
+      const template = odd[Math.floor(random() * odd.length)]!;
+      const known = k < 10 && !template.includes("[3,2,1,4]");
+      const id = known ? String(k) : String(1000 + k);
+      return template.replace("ID", k % 7 === 3 ? id.replace(/^1/, "\\u0031") : id);
+    });
+    const text = `{${members.join(",")}}`;
+    for (const batchBytes of [3, 8, 17, 64, 300, 1 << 20]) {
+      const { parse, split } = await both(text, batchBytes);
+      assert.ok(parse.ok && split.ok, String(batchBytes));
+      assert.equal(split.value.format, "mdetr-dict");
+      assert.deepEqual(byExpression(split.value), byExpression(parse.value), `at batch ${batchBytes}`);
+      assert.equal(split.value.unknownImageIds.count, parse.value.unknownImageIds.count);
+    }
+  });
+
+  it("refuses what the parser refuses, with the same message, naming the member", async () => {
+    const good = (id: number) => `"${id}":{"boxes":[[1,2,3,4]],"scores":[0.5]}`;
+    const bad = [
+      '"x1":{"boxes":[[1,2,3,4]],"scores":[0.5]}',
+      '"3":{"boxes":[[1,2,3]],"scores":[0.5]}',
+      '"3":{"boxes":[[1,2,3,4]],"scores":[0.5,0.6]}',
+      '"3":{"boxes":[[3,2,1,4]],"scores":[0.5]}',
+      '"3":{"boxes":[[1,2,3,4]],"scores":[1e400]}',
+      '"3":{"boxes":[[1,2,3,4]]}',
+      '"3":{"boxes":[[1,2,3,4]],"scores":["0.5"]}',
+      '"3":[[1,2,3,4]]',
+    ];
+    for (const member of bad) {
+      for (const batchBytes of [5, 1 << 20]) {
+        assertSameRefusal(await both(`{${good(0)},${good(1)},${member},${good(2)}}`, batchBytes), member, /pred\.json: (x1|\["3"\])[.:]/);
+      }
+    }
+  });
+
+  it("refuses a repeated key at every batch size, naming it, as the streaming engines do", async () => {
+    const entry = '{"boxes":[[1,2,3,4]],"scores":[0.5]}';
+    for (const batchBytes of [3, 17, 1 << 20]) {
+      const { split } = await both(`{"1":${entry},"2":${entry},"1":${entry}}`, batchBytes);
+      assert.ok(!split.ok && split.error instanceof InputError, String(batchBytes));
+      assert.ok(split.error.message.endsWith(`pred.json: ["1"]: ${REPEATED_KEY}`), split.error.message);
+    }
+  });
+
+  it("leaves a COCO results list to the visitor", async () => {
+    const text = `[${Array.from({ length: 50 }, (_, k) => `{"image_id":${k % 12},"bbox":[1,2,3,4],"score":0.${k}}`).join(",")}]`;
+    for (const batchBytes of [7, 1 << 20]) {
+      const { parse, split } = await both(text, batchBytes);
+      assert.ok(parse.ok && split.ok);
+      assert.equal(split.value.format, "coco-results");
+      assert.deepEqual(byExpression(split.value), byExpression(parse.value));
+    }
+  });
+});
