@@ -19,7 +19,7 @@ function byExpression(p: BoxPredictions) {
 
 const both = (text: string | Buffer, batchBytes: number) => readWithBothEngines("pred.json", text, batchBytes, (file, settings) => readBoxPredictions(file, indexOfImageId, settings));
 
-describe("MDETR refexp dict: the fast path keeps what the parser would", () => {
+describe("refexp predictions: the fast path keeps what the parser would", () => {
   // `ID` is replaced by each member's key: a dict's keys are distinct.
   const odd = [
     '"ID":{"boxes":[[1,2,3,4],[0.5,1e1,20,1.5e1]],"scores":[0.5,0.25]}',
@@ -77,13 +77,38 @@ describe("MDETR refexp dict: the fast path keeps what the parser would", () => {
     }
   });
 
-  it("leaves a COCO results list to the visitor", async () => {
-    const text = `[${Array.from({ length: 50 }, (_, k) => `{"image_id":${k % 12},"bbox":[1,2,3,4],"score":0.${k}}`).join(",")}]`;
-    for (const batchBytes of [7, 1 << 20]) {
-      const { parse, split } = await both(text, batchBytes);
-      assert.ok(parse.ok && split.ok);
+  it("odd but valid COCO results, interleaved images, at every batch size", async () => {
+    const odd = [
+      '{"image_id":ID,"bbox":[1,2,3,4],"score":0.5}',
+      ' {\n "score" : 0.25 ,\t"bbox" : [ 0.5 , 1e1 , 0 , -0 ] , "category_id":1 , "image_id":ID }',
+      '{"image_id":ID.0,"bbox":[186.2591094970703,305.92962646484375,95.7536926269531,27.9977111816406],"score":1e-3,"segmentation":{"counts":"é\\u00e9"}}',
+      '{"im\\u0061ge_id":ID,"bbox":[1,2,3,4],"score":0.2}',
+      '{"image_id":ID,"bbox":[1,2,3,4],"score":0.2,"score":0.9}',
+      '{"image_id":ID,"bbox":[1,2,3,4],"score":123456789012345678901234567890}',
+    ];
+    const random = seeded(23);
+    const elements = Array.from({ length: 300 }, () => odd[Math.floor(random() * odd.length)]!.replace("ID", String(Math.floor(random() * 14))));
+    for (const batchBytes of [3, 8, 17, 64, 300, 1 << 20]) {
+      const { parse, split } = await both(`[${elements.join(",")}]`, batchBytes);
+      assert.ok(parse.ok && split.ok, String(batchBytes));
       assert.equal(split.value.format, "coco-results");
-      assert.deepEqual(byExpression(split.value), byExpression(parse.value));
+      assert.deepEqual(byExpression(split.value), byExpression(parse.value), `at batch ${batchBytes}`);
+      assert.deepEqual(split.value.unknownImageIds, parse.value.unknownImageIds);
+    }
+  });
+
+  it("refuses bad COCO results as the parser does, naming the element", async () => {
+    const good = '{"image_id":1,"bbox":[1,2,3,4],"score":0.5}';
+    const bad = [
+      '{"image_id":1.5,"bbox":[1,2,3,4],"score":0.5}',
+      '{"image_id":1,"bbox":[1,2,3],"score":0.5}',
+      '{"image_id":1,"bbox":[1,2,-3,4],"score":0.5}',
+      '{"image_id":1,"bbox":[1,2,3,4],"score":1e400}',
+      '{"image_id":1,"bbox":[1,2,3,4]}',
+      '{"image_id":"1","bbox":[1,2,3,4],"score":0.5}',
+    ];
+    for (const element of bad) {
+      for (const batchBytes of [5, 1 << 20]) assertSameRefusal(await both(`[${good},${good},${element},${good}]`, batchBytes), element, /pred\.json: \[2\]/);
     }
   });
 });

@@ -17,15 +17,10 @@ import { skipJsonValue } from "./skip-value.js";
  * number `index`, and returns the offset just past it, having kept what it read; or -1, having
  * kept nothing, when the element is not one it is sure of (the splitter then parses it). In an
  * object container the element is a member's value and `key` its key (plain ASCII, checked
- * against the container's other keys); in an array `key` is undefined. NOT_THIS_CONTAINER instead
- * of -1 says that no element of this container is one the decoder reads (it is the other of a
- * format's two shapes): the splitter stops asking. A batch is never written to once handed over:
- * a cursor keeps text of it by its identity.
+ * against the container's other keys); in an array `key` is undefined. A batch is never written
+ * to once handed over: a cursor keeps text of it by its identity.
  */
 export type ElementDecoder = (bytes: Buffer, start: number, index: number, key: string | undefined) => number;
-
-/** An ElementDecoder's answer for a container none of whose elements it reads. */
-export const NOT_THIS_CONTAINER = -2;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

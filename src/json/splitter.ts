@@ -19,7 +19,7 @@ import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, ty
 import { INCOMPLETE, skipJsonValue, SkippedValueProblem } from "./skip-value.js";
 import { isRecord, nonFiniteNumberPath } from "./validate.js";
 import { Growable } from "../core/growable.js";
-import { NOT_THIS_CONTAINER, type ElementDecoder } from "./byte-cursor.js";
+import type { ElementDecoder } from "./byte-cursor.js";
 
 export interface SplitSelector {
   /** undefined selects the root's elements (`$.*`); a key selects `$.<key>.*`. */
@@ -364,10 +364,6 @@ class Splitter {
         if (at >= 0 && this.memberKeys.has(key)) throw new RepeatedKey(this.memberPath(key), REPEATED_KEY);
       }
       const end = at < 0 ? -1 : decode(chunk, at, this.index, key);
-      if (end === NOT_THIS_CONTAINER) {
-        this.decode = undefined;
-        return i;
-      }
       // Only an element that ends in its own bracket is taken: a cut-off one cannot pass for whole.
       if (end < 0 || (chunk[end - 1] !== CLOSE_OBJECT && chunk[end - 1] !== CLOSE_ARRAY)) {
         if (n - i < this.carryBytes && !this.ending) {

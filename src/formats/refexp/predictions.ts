@@ -8,7 +8,7 @@
  */
 import { InputError, childPath } from "../../core/errors.js";
 import { Growable } from "../../core/growable.js";
-import { ByteCursor, NOT_THIS_CONTAINER, type ElementDecoder } from "../../json/byte-cursor.js";
+import { ByteCursor, type ElementDecoder } from "../../json/byte-cursor.js";
 import { readJson, type JsonReadSettings } from "../../json/reader.js";
 import { box4Problem, cocoBoxProblem, describeJsonValue, finiteNumberProblem, integerKeyProblem, integerProblem, isRecord, objectProblem } from "../../json/validate.js";
 
@@ -70,6 +70,10 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
     const scoreProblem = finiteNumberProblem(score);
     if (scoreProblem) throw new InputError(file, `${at}.score`, scoreProblem);
     const [x, y, w, h] = bbox as [number, number, number, number];
+    takeResult(imageId as number, x, y, w, h, score as number);
+  };
+
+  const takeResult = (imageId: number, x: number, y: number, w: number, h: number, score: number) => {
     const e = indexOfImageId.get(String(imageId));
     if (e === undefined) return noteUnknown(String(imageId));
     if (e !== lastExpression) {
@@ -80,7 +84,7 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
     }
     count[e]! += 1;
     // x + w in float64 first, then float32, as the ground truth box is converted in refexp.py.
-    addBox(e, x, y, x + w, y + h, score as number);
+    addBox(e, x, y, x + w, y + h, score);
   };
 
   const visitDictEntry = (entry: unknown, imageId: string) => {
@@ -135,7 +139,7 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
         visitDictEntry(value, key);
       }
     },
-  }, settings, { decode: { "$.*": dictEntryDecoder(takeDictEntry) } });
+  }, settings, { decode: { "$.*": predictionDecoder(takeResult, takeDictEntry) } });
   const root = result.containers.get("$");
   if (root === "array") format = "coco-results";
   else if (root === "object") format = format ?? "mdetr-dict";
@@ -146,35 +150,56 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
 }
 
 const ENTRY_FIELDS = ByteCursor.names(["boxes", "scores"]);
+const RESULT_FIELDS = ByteCursor.names(["image_id", "bbox", "score"]);
 const BOTH_FIELDS = 0b11;
+const ALL_FIELDS = 0b111;
 
 /**
- * The fast path for a member `"<image id>": {"boxes": [[x1, y1, x2, y2], ...], "scores": [...]}`
- * of MDETR's dict, other members of the entry skipped: it hands over exactly what visitDictEntry
- * would keep, and leaves to it every member it would refuse or read another way (a key that is not
- * an integer, a box of 3 numbers, x2 < x1 in float32, counts that differ, escapes), and the
- * elements of a COCO results list.
+ * The fast path for both shapes, which hands over exactly what the visitor would keep and leaves
+ * to it every element it would refuse or read another way (escapes, a key that is not an integer,
+ * a box of 3 numbers, a negative width, x2 < x1 in float32, counts that differ):
+ * - a COCO result `{"image_id", "bbox", "score"}`, other members skipped;
+ * - a member `"<image id>": {"boxes": [[x1, y1, x2, y2], ...], "scores": [...]}` of MDETR's dict.
  */
-function dictEntryDecoder(take: (imageId: string, boxes: Float64Array, scores: Float64Array, n: number) => void): ElementDecoder {
+function predictionDecoder(
+  takeResult: (imageId: number, x: number, y: number, w: number, h: number, score: number) => void,
+  takeDictEntry: (imageId: string, boxes: Float64Array, scores: Float64Array, n: number) => void,
+): ElementDecoder {
   const cursor = new ByteCursor();
+  const bbox = new Float64Array(4);
+  let imageId = 0;
+  let score = 0;
+  const readResultField = (field: number): boolean => {
+    if (field === 1) return cursor.numbers(bbox, 0, 4) && bbox[2]! >= 0 && bbox[3]! >= 0;
+    if (!cursor.finite()) return false;
+    if (field === 0) {
+      imageId = cursor.value;
+      return Number.isInteger(imageId);
+    }
+    score = cursor.value;
+    return true;
+  };
   let boxCount = -1;
   let scoreCount = -1;
-  const readField = (field: number): boolean => {
+  const readEntryField = (field: number): boolean => {
     if (field === 0) boxCount = cursor.boxList();
     else scoreCount = cursor.numberList();
     return (field === 0 ? boxCount : scoreCount) >= 0;
   };
   return (bytes, start, _index, key) => {
-    // A COCO results list is read by the visitor.
-    if (key === undefined) return NOT_THIS_CONTAINER;
-    if (integerKeyProblem(key)) return -1;
     cursor.at(bytes, start);
-    if (cursor.object(ENTRY_FIELDS, readField) !== BOTH_FIELDS || boxCount !== scoreCount) return -1;
+    if (key === undefined) {
+      if (cursor.object(RESULT_FIELDS, readResultField) !== ALL_FIELDS) return -1;
+      takeResult(imageId, bbox[0]!, bbox[1]!, bbox[2]!, bbox[3]!, score);
+      return cursor.pos;
+    }
+    if (integerKeyProblem(key)) return -1;
+    if (cursor.object(ENTRY_FIELDS, readEntryField) !== BOTH_FIELDS || boxCount !== scoreCount) return -1;
     const boxes = cursor.boxes;
     for (let i = 0; i < boxCount; i++) {
       if (Math.fround(boxes[4 * i + 2]!) < Math.fround(boxes[4 * i]!) || Math.fround(boxes[4 * i + 3]!) < Math.fround(boxes[4 * i + 1]!)) return -1;
     }
-    take(key, boxes, cursor.list, boxCount);
+    takeDictEntry(key, boxes, cursor.list, boxCount);
     return cursor.pos;
   };
 }
