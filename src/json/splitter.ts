@@ -102,6 +102,8 @@ function repeatedKeyIn(objectText: string): string | undefined {
 const BATCH_BYTES = 1 << 20;
 /** The most an element the fast path waits on may hold before the parser takes it instead. */
 const CARRY_BYTES = 64 << 10;
+/** How much of the next piece a carried element is first completed from (then 4x more, and so on). */
+const BRIDGE_BYTES = 4 << 10;
 const MAX_SKELETON_BYTES = 256 << 20;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -176,6 +178,8 @@ class Splitter {
   private afterComma = false;
   private carry: Buffer | undefined;
   private ending = false;
+  /** Scanning a carried element completed (`bridge`): it is whole, so it is never carried again. */
+  private bridging = false;
   /** Raw mode: offsets in the batch of the commas between its elements. */
   private cuts: number[] = [];
   private offsets: Growable<Float64Array> | undefined;
@@ -220,15 +224,60 @@ class Splitter {
     if (this.rootVisitor && this.byKey.size > 0) throw new UnsupportedShape("$.* together with $.key.*");
   }
 
-  /** `fileOffset`: where the chunk's first byte is in the file. */
+  /** `pieceOffset`: where the piece's first byte is in the file. */
   write(piece: Buffer, pieceOffset: number): void {
-    let chunk = piece;
-    let fileOffset = pieceOffset;
-    if (this.carry) {
-      chunk = Buffer.concat([this.carry, piece]);
-      fileOffset -= this.carry.length;
-      this.carry = undefined;
+    if (!this.carry) return this.scan(piece, pieceOffset);
+    const carry = this.carry;
+    this.carry = undefined;
+    const rest = this.bridge(carry, piece, pieceOffset - carry.length);
+    if (rest < 0) this.scan(Buffer.concat([carry, piece]), pieceOffset - carry.length);
+    else if (rest < piece.length) this.scan(piece.subarray(rest), pieceOffset + rest);
+  }
+
+  /**
+   * The element the fast path waits on (`carry`) completed from the head of the next piece, and
+   * scanned alone: returns where the rest of the piece starts, or -1 when the element does not end
+   * within it (or is not valid JSON: the whole scan then says so). A copy of the element instead
+   * of the whole piece behind it: 1 MiB per piece, 20 ms of 300k LVIS detections.
+   */
+  private bridge(carry: Buffer, piece: Buffer, offset: number): number {
+    for (let head = BRIDGE_BYTES; ; head *= 4) {
+      const bytes = Buffer.concat([carry, piece.subarray(0, head)]);
+      const end = this.elementEnd(bytes);
+      if (end >= carry.length) {
+        this.bridging = true;
+        try {
+          this.scan(bytes.subarray(0, end), offset);
+        } finally {
+          this.bridging = false;
+        }
+        return end - carry.length;
+      }
+      if (end !== INCOMPLETE || head >= piece.length) return -1;
     }
+  }
+
+  /** Where the element (an object container's member: key, colon, value) at 0 ends; INCOMPLETE; -1 for bad syntax. */
+  private elementEnd(bytes: Buffer): number {
+    try {
+      let i = 0;
+      if (this.isObject) {
+        i = skipJsonValue(bytes, 0, bytes.length);
+        if (i === INCOMPLETE) return INCOMPLETE;
+        i = skipSpace(bytes, i);
+        if (i === bytes.length) return INCOMPLETE;
+        if (bytes[i] !== COLON) return -1;
+        i = skipSpace(bytes, i + 1);
+        if (i === bytes.length) return INCOMPLETE;
+      }
+      return skipJsonValue(bytes, i, bytes.length);
+    } catch {
+      return -1;
+    }
+  }
+
+  /** `fileOffset`: where the chunk's first byte is in the file. */
+  private scan(chunk: Buffer, fileOffset: number): void {
     let segment = 0;
     const n = chunk.length;
     scan: for (let i = 0; i < n; i++) {
@@ -366,7 +415,7 @@ class Splitter {
       const end = at < 0 ? -1 : decode(chunk, at, this.index, key);
       // Only an element that ends in its own bracket is taken: a cut-off one cannot pass for whole.
       if (end < 0 || (chunk[end - 1] !== CLOSE_OBJECT && chunk[end - 1] !== CLOSE_ARRAY)) {
-        if (n - i < this.carryBytes && !this.ending) {
+        if (n - i < this.carryBytes && !this.ending && !this.bridging) {
           this.carry = Buffer.from(chunk.subarray(i));
           return n;
         }
