@@ -45,9 +45,45 @@ function meanOfColumns(columns: readonly Float64Array[], from: number, rows: num
   );
 }
 
-/** np.mean(s[s > -1]) for s = precision[rows, :, categories, area], rows of (threshold, recall point). */
-function meanOfSlice(curves: readonly CategoryCurves[], area: number, categories: readonly number[], from: number, rows: number): number {
-  return meanOfColumns(categories.map((c) => curves[c]!.byArea[area]!.precision), from, rows);
+/** Categories by rows in one tile of the copy. */
+const TILE = 64;
+
+/**
+ * One area's precision[:, :, categories, area] as numpy flattens it, (row, category) with rows of
+ * (threshold, recall point): the means over all its categories are then contiguous runs, read once
+ * each. Copied a tile at a time (gathered value by value from 1,203 curves for each mean, the
+ * summary took 70 ms on bench lvis --images 1000, now about 50).
+ */
+function precisionMatrix(curves: readonly CategoryCurves[], area: number, categories: readonly number[]): Float64Array {
+  const d = categories.length;
+  const rows = T * R;
+  const matrix = new Float64Array(rows * d);
+  for (let j0 = 0; j0 < d; j0 += TILE) {
+    for (let r0 = 0; r0 < rows; r0 += TILE) {
+      const j1 = Math.min(d, j0 + TILE);
+      const r1 = Math.min(rows, r0 + TILE);
+      for (let j = j0; j < j1; j++) {
+        const column = curves[categories[j]!]!.byArea[area]!.precision;
+        for (let r = r0; r < r1; r++) matrix[r * d + j] = column[r]!;
+      }
+    }
+  }
+  return matrix;
+}
+
+/** np.mean over rows [from, from + rows) of a (row, category) matrix of d columns, at the `picked` columns (ascending). */
+function meanOfPicked(matrix: Float64Array, d: number, picked: readonly number[], from: number, rows: number): number {
+  const k = picked.length;
+  const n = rows * k;
+  if (n === 0) return -1;
+  return addReduceOf(n, (chunk, start, length) => {
+    let row = from + Math.floor(start / k);
+    let j = start % k;
+    for (let i = 0; i < length; row++, j = 0) {
+      const end = Math.min(k, j + length - i);
+      for (; j < end; j++) chunk[i++] = matrix[row * d + picked[j]!]!;
+    }
+  }) / n;
 }
 
 export function summarizeLvis(gt: LvisGroundTruthColumns, curves: readonly CategoryCurves[], selection: Selection): LvisEvaluation {
@@ -60,14 +96,17 @@ export function summarizeLvis(gt: LvisGroundTruthColumns, curves: readonly Categ
   for (let area = 0; area < AREA_LABELS.length; area++) {
     const categories = definedIn(area);
     const label = area === 0 ? "" : AREA_LABELS[area]![0]!;
-    metrics[`AP${label}`] = meanOfSlice(curves, area, categories, 0, T * R);
+    const d = categories.length;
+    const precision = precisionMatrix(curves, area, categories);
+    metrics[`AP${label}`] = mean(precision, 0, T * R * d);
     if (area === 0) {
       // s[tidx]: one threshold's rows.
-      metrics["AP50"] = at50 < 0 ? -1 : meanOfSlice(curves, 0, categories, at50 * R, R);
-      metrics["AP75"] = at75 < 0 ? -1 : meanOfSlice(curves, 0, categories, at75 * R, R);
+      metrics["AP50"] = at50 < 0 ? -1 : mean(precision, at50 * R * d, R * d);
+      metrics["AP75"] = at75 < 0 ? -1 : mean(precision, at75 * R * d, R * d);
       // s[:, :, freq_groups[f], aidx]: the group's categories, ascending.
       (["r", "c", "f"] as const).forEach((group, f) => {
-        metrics[`AP${group}`] = meanOfSlice(curves, 0, categories.filter((c) => gt.frequency[c] === f), 0, T * R);
+        const picked = categories.flatMap((c, j) => (gt.frequency[c] === f ? [j] : []));
+        metrics[`AP${group}`] = meanOfPicked(precision, d, picked, 0, T * R);
       });
     }
     // recall[:, :, aidx]: (threshold, category).
