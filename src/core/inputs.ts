@@ -5,7 +5,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
-import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
 
 export interface InputRecord {
   /** As the user named it. */
@@ -41,12 +41,19 @@ export function hashFor(size: number, threadFrom = THREADED_HASH_BYTES): ChunkHa
   return size >= threadFrom ? new ThreadedHash() : new ContentHash();
 }
 
+function startHashWorker(): import("node:worker_threads").Worker {
+  const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
+  return new Worker(new URL("./hash-worker.js", import.meta.url));
+}
+
 /**
- * SHA-256 on a worker thread: hashing a 364 MiB file costs about a second of one core, which the
- * parser, busy on the main thread, need not pay. Chunks are copied to the worker (a memcpy).
+ * SHA-256 on a worker thread: hashing a 364 MiB file costs a quarter of a second of one core, which
+ * the parser, busy on the main thread, need not pay. Chunks are copied to the worker (a memcpy).
+ * worker_threads is required when the first one starts: loading it costs every command 4 ms, and
+ * most never hash on a thread.
  */
 export class ThreadedHash implements ChunkHash {
-  private readonly worker = new Worker(new URL("./hash-worker.js", import.meta.url));
+  private readonly worker = startHashWorker();
   private closed = false;
 
   update(chunk: Uint8Array): void {

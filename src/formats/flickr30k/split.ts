@@ -6,7 +6,6 @@
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { TextDecoder } from "node:util";
 import { InputError, UsageError } from "../../core/errors.js";
 import { FolderHash, type InputLog } from "../../core/inputs.js";
 import { FlickrAnnotationReader, mergeEntityBoxes, type FlickrBox } from "./annotations.js";
