@@ -17,6 +17,8 @@ export class ShardOwners<K> {
 
   /** `file` (an index into files) holds `item`; `name` says what it is for the message. */
   claim(item: K, file: number, name: (item: K) => string): void {
+    // One file: nothing to overlap with (a repeat within a file is the caller's rule).
+    if (this.files.length === 1) return;
     const first = this.owner.get(item);
     if (first === undefined) this.owner.set(item, file);
     else if (first !== file) {
