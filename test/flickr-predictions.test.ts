@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ByteCursor } from "../src/json/byte-cursor.js";
 import { InputError } from "../src/core/errors.js";
-import { readFlickrPredictions } from "../src/formats/flickr30k/predictions.js";
-import { assertSameRefusal, readWithBothEngines, seeded } from "./helpers.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readFlickrPredictions, streamFlickrPredictions } from "../src/formats/flickr30k/predictions.js";
+import { assertSameRefusal, readWithBothEngines, seeded, tempDir } from "./helpers.js";
 
 const both = (text: string | Buffer, batchBytes: number) => readWithBothEngines("pred.json", text, batchBytes, readFlickrPredictions);
 
@@ -105,6 +107,19 @@ describe("Flickr30k predictions: the fast path keeps what the parser would", () 
       const { parse, split } = await both(text, batchBytes);
       assert.ok(parse.ok && split.ok);
       assert.deepEqual(plain(split.value), plain(parse.value));
+    }
+  });
+
+  it("an object of predictions is refused as the parser refuses it, before any prediction is handed over", async () => {
+    const good = odd[0]!;
+    const file = join(tempDir(), "pred.json");
+    writeFileSync(file, `{"a":${good},"b":${good}}`);
+    for (const engine of ["parse", "split"] as const) {
+      for (const batchBytes of [5, 1 << 20]) {
+        let taken = 0;
+        await assert.rejects(streamFlickrPredictions(file, { engine, batchBytes }, () => void taken++), /expected a list of predictions/, `${engine} at ${batchBytes}`);
+        assert.equal(taken, 0, `${engine} at ${batchBytes}`);
+      }
     }
   });
 

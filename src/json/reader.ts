@@ -62,11 +62,14 @@ export interface JsonReadExtras {
   /** Top-level containers whose elements' file offsets are wanted (see JsonReadResult.offsets). */
   offsets?: readonly string[];
   /**
-   * Per selector (`$.*`), a fast path for its elements, or its members for an object container
-   * (byte-cursor.ts), that keeps what it reads itself; the visitor sees only the elements it leaves. The split engine only: the others
+   * Per selector (`$.*`), a fast path for its elements (byte-cursor.ts) that keeps what it reads
+   * itself; the visitor sees only the elements it leaves. It is asked about an object container's
+   * members (`key` given) only when `members` names the selector too: a reader that expects a
+   * list is never handed the members of an object. The split engine only: the others
    * visit every element, so a reader must do the same with either.
    */
   decode?: Readonly<Record<string, ElementDecoder>>;
+  members?: readonly string[];
 }
 
 export type JsonEngine = "parse" | "split" | "stream";
@@ -239,7 +242,7 @@ async function parseSplit(file: string, selectors: Selector[], hash: ChunkHash, 
         const end = decode(bytes, start, index, key);
         if (end >= 0) visits++;
         return end;
-      } }),
+      }, decodeMembers: (extras.members ?? []).includes(`${s.container}.*`) }),
       offsets: rootKey !== undefined && (extras.offsets ?? []).includes(rootKey),
     };
   });

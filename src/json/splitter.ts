@@ -39,13 +39,16 @@ export interface SplitSelector {
   /** Record the file offsets of the brackets and commas around the container's elements. */
   offsets?: boolean;
   /**
-   * A fast path for the container's elements, or an object container's members (byte-cursor.ts):
-   * each element it takes is not parsed and not visited; the visitor gets the others, parsed (with
-   * `skipMember` skipped, where there is one: those elements go through the scan as they would
-   * without a fast path). A member's key is read here, and only a plain ASCII one: a key with
-   * escapes leaves the member to the parser.
+   * A fast path for the container's elements (byte-cursor.ts): each element it takes is not parsed
+   * and not visited; the visitor gets the others, parsed (with `skipMember` skipped, where there is
+   * one: those elements go through the scan as they would without a fast path).
    */
   decode?: ElementDecoder;
+  /**
+   * Whether `decode` also takes an object container's members. A member's key is read here, and
+   * only a plain ASCII one: a key with escapes leaves the member to the parser.
+   */
+  decodeMembers?: boolean;
 }
 
 /** Receives one array element as bytes (a view, valid only during the call). */
@@ -102,6 +105,8 @@ function repeatedKeyIn(objectText: string): string | undefined {
 const BATCH_BYTES = 1 << 20;
 /** The most an element the fast path waits on may hold before the parser takes it instead. */
 const CARRY_BYTES = 64 << 10;
+/** `elementEnd` for bytes that are no JSON element (unlike INCOMPLETE, no more bytes will help). */
+const NOT_JSON = -2;
 /** How much of the next piece a carried element is first completed from (then 4x more, and so on). */
 const BRIDGE_BYTES = 4 << 10;
 const MAX_SKELETON_BYTES = 256 << 20;
@@ -151,6 +156,7 @@ class Splitter {
   private readonly byKey = new Map<string, JsonVisitor>();
   private readonly rawByKey = new Map<string, RawVisitor>();
   private readonly decodeByKey = new Map<string | undefined, ElementDecoder>();
+  private readonly membersDecodedFor = new Set<string | undefined>();
   private readonly skipByKey = new Map<string, string>();
   private readonly offsetsByKey = new Map<string, Growable<Float64Array>>();
   private readonly rootVisitor: JsonVisitor | undefined;
@@ -215,6 +221,7 @@ class Splitter {
     this.rootVisitor = selectors.find((s) => s.rootKey === undefined)?.visit;
     for (const s of selectors) {
       if (s.decode && !s.raw && !s.offsets) this.decodeByKey.set(s.rootKey, s.decode);
+      if (s.decode && s.decodeMembers) this.membersDecodedFor.add(s.rootKey);
       if (s.rootKey === undefined) continue;
       this.byKey.set(s.rootKey, s.visit);
       if (s.raw) this.rawByKey.set(s.rootKey, s.raw);
@@ -257,7 +264,7 @@ class Splitter {
     }
   }
 
-  /** Where the element (an object container's member: key, colon, value) at 0 ends; INCOMPLETE; -1 for bad syntax. */
+  /** Where the element (an object container's member: key, colon, value) at 0 ends; INCOMPLETE; NOT_JSON. */
   private elementEnd(bytes: Buffer): number {
     try {
       let i = 0;
@@ -266,13 +273,13 @@ class Splitter {
         if (i === INCOMPLETE) return INCOMPLETE;
         i = skipSpace(bytes, i);
         if (i === bytes.length) return INCOMPLETE;
-        if (bytes[i] !== COLON) return -1;
+        if (bytes[i] !== COLON) return NOT_JSON;
         i = skipSpace(bytes, i + 1);
         if (i === bytes.length) return INCOMPLETE;
       }
       return skipJsonValue(bytes, i, bytes.length);
     } catch {
-      return -1;
+      return NOT_JSON;
     }
   }
 
@@ -521,7 +528,7 @@ class Splitter {
     this.batchCommas = 0;
     this.visit = this.depth === 1 ? this.rootVisitor : this.byKey.get(this.lastKey!);
     this.raw = this.depth === 1 ? undefined : this.rawByKey.get(this.lastKey!);
-    this.decode = this.decodeByKey.get(this.containerKey);
+    this.decode = c === OPEN_ARRAY || this.membersDecodedFor.has(this.containerKey) ? this.decodeByKey.get(this.containerKey) : undefined;
     this.kept = 0;
     this.slow = false;
     this.afterElement = false;

@@ -30,6 +30,20 @@ export interface BoxPredictions {
 
 const EXAMPLES = 5;
 
+/** Image ids by value (ids of both shapes are integers as text), then as text: a total order. */
+function compareIds(a: string, b: string): number {
+  return Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
+ * The EXAMPLES smallest distinct ids: examples that do not depend on the order the entries were
+ * met in (the engines visit a dict's members in different orders: JSON.parse puts integer keys
+ * first, ascending; the byte-level reader keeps the file's order).
+ */
+function smallestIds(ids: readonly string[]): string[] {
+  return [...new Set(ids)].sort(compareIds).slice(0, EXAMPLES);
+}
+
 export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyMap<string, number>, settings: JsonReadSettings = {}): Promise<BoxPredictions> {
   const n = indexOfImageId.size;
   const start = new Uint32Array(n);
@@ -45,7 +59,7 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
 
   const noteUnknown = (id: string) => {
     unknown.count++;
-    if (unknown.examples.length < EXAMPLES) unknown.examples.push(id);
+    if (unknown.examples.length < EXAMPLES || compareIds(id, unknown.examples[EXAMPLES - 1]!) < 0) unknown.examples = smallestIds([...unknown.examples, id]);
   };
 
   const addBox = (e: number, x1: number, y1: number, x2: number, y2: number, score: number) => {
@@ -139,7 +153,7 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
         visitDictEntry(value, key);
       }
     },
-  }, settings, { decode: { "$.*": predictionDecoder(takeResult, takeDictEntry) } });
+  }, settings, { decode: { "$.*": predictionDecoder(takeResult, takeDictEntry) }, members: ["$.*"] });
   const root = result.containers.get("$");
   if (root === "array") format = "coco-results";
   else if (root === "object") format = format ?? "mdetr-dict";
@@ -260,6 +274,6 @@ export function mergeBoxPredictions(parts: readonly BoxPredictions[]): Omit<BoxP
     listed,
     boxes,
     scores,
-    unknownImageIds: { count: parts.reduce((m, p) => m + p.unknownImageIds.count, 0), examples: parts.flatMap((p) => p.unknownImageIds.examples).slice(0, EXAMPLES) },
+    unknownImageIds: { count: parts.reduce((m, p) => m + p.unknownImageIds.count, 0), examples: smallestIds(parts.flatMap((p) => p.unknownImageIds.examples)) },
   };
 }
