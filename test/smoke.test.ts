@@ -1,8 +1,23 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { COMMANDS, GROUPS } from "../src/cli/commands/index.js";
+import { COMMANDS, GROUPS, commandOf, loadCommands } from "../src/cli/commands/index.js";
 import { fixtures, readJsonFile, repoRoot, runBinary, runCli, tempDir } from "./helpers.js";
+
+describe("the command registry", () => {
+  it("each entry loads the definition of its own path", async () => {
+    const definitions = await loadCommands(COMMANDS);
+    assert.deepEqual(definitions.map((d) => d.path), COMMANDS.map((c) => c.path));
+  });
+
+  it("a run loads only its command; help, a group alone or a typo load every one", () => {
+    assert.deepEqual(commandOf(["eval", "flickr30k", "--flickr-dir", "x"])?.path, ["eval", "flickr30k"]);
+    assert.deepEqual(commandOf(["--verbose", "merge-annotations", "a.json", "-o", "b.json"])?.path, ["merge-annotations"]);
+    for (const args of [["eval", "flickr30k", "--help"], ["eval", "lvis", "-h"], ["eval"], ["eval", "flickr"], ["help", "eval"], ["flickr30k", "eval"], []]) {
+      assert.equal(commandOf(args), undefined, args.join(" "));
+    }
+  });
+});
 
 // The other tests call main() in-process; these run the installed binary as a user would.
 describe("the mdetr binary", () => {

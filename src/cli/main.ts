@@ -17,7 +17,7 @@ function packageVersion(): string {
 /** Runs `mdetr ARGS...` (without the node and script words) and returns the exit code. */
 export async function main(args: readonly string[], io: CliIo): Promise<number> {
   const verbose = args.includes("--verbose");
-  const program = buildProgram(io, { version: packageVersion(), verbose });
+  const program = await buildProgram(io, { version: packageVersion(), verbose }, args);
   const started = performance.now();
   try {
     await program.parseAsync(args as string[], { from: "user" });

@@ -7,7 +7,7 @@ import { InputLog } from "../core/inputs.js";
 import { streamLogger, type TextSink } from "../core/log.js";
 import { progressBars } from "../core/progress.js";
 import type { JsonEngine } from "../json/reader.js";
-import { COMMANDS, GROUPS } from "./commands/index.js";
+import { COMMANDS, GROUPS, commandOf, loadCommands } from "./commands/index.js";
 import { option, type CommandDefinition, type OptionSpec, type RawOption } from "./define.js";
 import { buildMeta, checkOutputTarget, emitResult } from "./output.js";
 import { parseWholeNumber } from "./options.js";
@@ -85,8 +85,13 @@ function attachCommand(parent: Command, name: string, definition: CommandDefinit
   });
 }
 
-/** The whole program, built afresh for each run (nothing is shared between runs). */
-export function buildProgram(io: CliIo, info: ProgramInfo): Command {
+/**
+ * The program for `args`, built afresh for each run (nothing is shared between runs): the one
+ * command they run, or every command (for help, or words that run none).
+ */
+export async function buildProgram(io: CliIo, info: ProgramInfo, args: readonly string[]): Promise<Command> {
+  const wanted = commandOf(args);
+  const definitions = await loadCommands(wanted ? [wanted] : COMMANDS);
   const program = new Command("mdetr");
   program
     .description("Vision-language grounding toolkit: MDETR-family evaluation with the reference tools' exact numbers")
@@ -107,7 +112,7 @@ export function buildProgram(io: CliIo, info: ProgramInfo): Command {
       ].join("\n"),
     );
   const groups = new Map<string, Command>();
-  for (const definition of COMMANDS) {
+  for (const definition of definitions) {
     const [first, second] = definition.path;
     if (second === undefined) {
       attachCommand(program, first!, definition, io, info);
