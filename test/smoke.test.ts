@@ -40,6 +40,12 @@ describe("the mdetr binary", () => {
     assert.match(run.stderr, /^mdetr: error: required option '--predictions <files...>' not specified \(see --help\)\n$/);
   });
 
+  it("a mistyped command is one line with commander's suggestion, exit 2", () => {
+    const run = runBinary(["eval", "flikr30k"]);
+    assert.equal(run.code, 2);
+    assert.equal(run.stderr, "mdetr: error: unknown command 'flikr30k' (Did you mean flickr30k?) (see --help)\n");
+  });
+
   it("bad input: one line naming the file, exit 2, the stack only with --verbose", () => {
     const dir = tempDir();
     const args = ["eval", "refcoco", "--annotations", join(dir, "missing.json"), "--predictions", join(dir, "missing.json")];

@@ -134,7 +134,8 @@ export async function buildProgram(io: CliIo, info: ProgramInfo, args: readonly 
       .configureOutput({
         writeOut: (text) => io.stdout.write(text),
         writeErr: (text) => io.stderr.write(text),
-        outputError: (text, write) => write(`mdetr: ${text.trim()} (see --help)\n`),
+        // One line: commander puts its "(Did you mean ...?)" on a line of its own.
+        outputError: (text, write) => write(`mdetr: ${text.trim().replace(/\s*\n\s*/g, " ")} (see --help)\n`),
       });
     command.commands.forEach(configure);
   };
