@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { CommanderError } from "./commander.js";
 import { EXIT_BAD_INPUT, EXIT_OK, exitCodeFor } from "../core/errors.js";
+import { oneLine } from "../core/text.js";
 import { buildProgram, type CliIo } from "./program.js";
 
 export type { CliIo } from "./program.js";
@@ -33,7 +34,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
       return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
     // One line, whatever the message holds; the details are for --verbose.
-    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
+    const message = oneLine(error instanceof Error ? error.message : String(error));
     io.stderr.write(`mdetr: error: ${message}\n`);
     if (verbose && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return exitCodeFor(error);

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "./commander.js";
 import { InputLog } from "../core/inputs.js";
+import { oneLine } from "../core/text.js";
 import { streamLogger, type TextSink } from "../core/log.js";
 import { progressBars } from "../core/progress.js";
 import type { JsonEngine } from "../json/reader.js";
@@ -135,7 +136,7 @@ export async function buildProgram(io: CliIo, info: ProgramInfo, args: readonly 
         writeOut: (text) => io.stdout.write(text),
         writeErr: (text) => io.stderr.write(text),
         // One line: commander puts its "(Did you mean ...?)" on a line of its own.
-        outputError: (text, write) => write(`mdetr: ${text.trim().replace(/\s*\n\s*/g, " ")} (see --help)\n`),
+        outputError: (text, write) => write(`mdetr: ${oneLine(text.trim())} (see --help)\n`),
       });
     command.commands.forEach(configure);
   };

@@ -89,12 +89,13 @@ export async function evalFlickr30k(options: EvalFlickrOptions, { log, read }: R
   // Shards hold distinct sentences; within one file a repeated sentence keeps its first prediction.
   const owners = new ShardOwners<string>(options.predictions);
   const pairing = new SentencePairing(split, new FlickrRecallTally(options.k, options.iouThreshold));
+  const what = (id: string) => `the prediction for image_sentence ${id}`;
   for (const [f, file] of options.predictions.entries()) {
     let count = 0;
     await streamFlickrPredictions(file, read, (p) => {
       count++;
       const id = `${p.imageId}_${p.sentenceId}`;
-      owners.claim(id, f, () => `the prediction for image_sentence ${id}`);
+      owners.claim(id, f, what);
       pairing.take(p, id);
     });
     log.debug(`${file}: ${count} predictions, scored as read (${clock.lap()})`);

@@ -139,7 +139,7 @@ export async function decodeImage(path: string, exif = true): Promise<RgbImage> 
  * a fresh 10 MB buffer costs its page faults again (about 1 ms a 1066x800 picture).
  */
 export function prepareDecoded(image: RgbImage, reuse?: ArrayBufferLike, allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes)): PreparedImage {
-  const { width, height } = detrSize(image.width, image.height, SHORT_SIDE, MAX_SIZE);
+  const { width, height } = detrSize(image.width, image.height);
   const length = 3 * width * height;
   const planes = new Float32Array(reuse && reuse.byteLength >= 4 * length ? reuse : allocate(4 * length), 0, length);
   resizeBilinearInto(image, width, height, { data: planes, offset: 0, pixelStep: 1, rowStep: width, channelStep: width * height, tables: NORMALISED });

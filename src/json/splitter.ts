@@ -19,7 +19,7 @@ import { kindOf, REPEATED_KEY, RepeatedKey, type ContainerKind, type JsonKey, ty
 import { INCOMPLETE, skipJsonValue, SkippedValueProblem } from "./skip-value.js";
 import { isRecord, nonFiniteNumberPath } from "./validate.js";
 import { Growable } from "../core/growable.js";
-import type { ElementDecoder } from "./byte-cursor.js";
+import { ByteCursor, type ElementDecoder } from "./byte-cursor.js";
 
 export interface SplitSelector {
   /** undefined selects the root's elements (`$.*`); a key selects `$.<key>.*`. */
@@ -183,9 +183,11 @@ class Splitter {
   private afterElement = false;
   private afterComma = false;
   private carry: Buffer | undefined;
-  private ending = false;
-  /** Scanning a carried element completed (`bridge`): it is whole, so it is never carried again. */
-  private bridging = false;
+  /**
+   * The bytes being scanned are all an element waiting on more will get (a carried element
+   * completed by `bridge`, or the file's end): it is never carried again.
+   */
+  private whole = false;
   /** Raw mode: offsets in the batch of the commas between its elements. */
   private cuts: number[] = [];
   private offsets: Growable<Float64Array> | undefined;
@@ -252,11 +254,11 @@ class Splitter {
       const bytes = Buffer.concat([carry, piece.subarray(0, head)]);
       const end = this.elementEnd(bytes);
       if (end >= carry.length) {
-        this.bridging = true;
+        this.whole = true;
         try {
           this.scan(bytes.subarray(0, end), offset);
         } finally {
-          this.bridging = false;
+          this.whole = false;
         }
         return end - carry.length;
       }
@@ -415,14 +417,18 @@ class Splitter {
       let key: string | undefined;
       let at = i;
       if (this.isObject) {
-        at = this.memberValue(chunk, i);
-        key = this.memberKey;
-        if (at >= 0 && this.memberKeys.has(key)) throw new RepeatedKey(this.memberPath(key), REPEATED_KEY);
+        // A plain key, its colon and where its value starts, all in this chunk; else the parser
+        // decides (or the next piece completes it).
+        const cursor = this.keyCursor;
+        cursor.at(chunk, i);
+        key = cursor.asciiString();
+        at = key !== undefined && cursor.take(COLON) && cursor.space() >= 0 ? cursor.pos : -1;
+        if (at >= 0 && this.memberKeys.has(key!)) throw new RepeatedKey(this.memberPath(key!), REPEATED_KEY);
       }
       const end = at < 0 ? -1 : decode(chunk, at, this.index, key);
       // Only an element that ends in its own bracket is taken: a cut-off one cannot pass for whole.
       if (end < 0 || (chunk[end - 1] !== CLOSE_OBJECT && chunk[end - 1] !== CLOSE_ARRAY)) {
-        if (n - i < this.carryBytes && !this.ending && !this.bridging) {
+        if (n - i < this.carryBytes && !this.whole) {
           this.carry = Buffer.from(chunk.subarray(i));
           return n;
         }
@@ -438,28 +444,8 @@ class Splitter {
     }
   }
 
-  /** The key `memberValue` read last. */
-  private memberKey = "";
-
-  /**
-   * A member from its key at chunk[i]: where its value starts, with the key in `memberKey`; or -1
-   * for a key that is not plain printable ASCII, a missing colon, or the chunk's end first.
-   */
-  private memberValue(chunk: Buffer, i: number): number {
-    const n = chunk.length;
-    if (chunk[i] !== QUOTE) return -1;
-    let j = i + 1;
-    while (j < n && chunk[j]! !== QUOTE && chunk[j]! !== BACKSLASH && chunk[j]! >= 0x20 && chunk[j]! < 0x7f) j++;
-    if (j === n || chunk[j] !== QUOTE) return -1;
-    let k = j + 1;
-    while (k < n && isSpace(chunk[k]!)) k++;
-    if (k === n || chunk[k] !== COLON) return -1;
-    k++;
-    while (k < n && isSpace(chunk[k]!)) k++;
-    if (k === n) return -1;
-    this.memberKey = chunk.toString("latin1", i + 1, j);
-    return k;
-  }
+  /** Reads an object container's member keys (`decodeRun`). */
+  private readonly keyCursor = new ByteCursor();
 
   /** The end of the skipped value starting at chunk[i], or INCOMPLETE (checked later, in its batch). */
   private tryToSkip(chunk: Buffer, i: number): number {
@@ -480,8 +466,10 @@ class Splitter {
   end(): SplitResult {
     if (this.carry) {
       // The file ended inside the element the fast path waited on: the parser has the last word.
-      this.ending = true;
-      this.write(Buffer.alloc(0), 0);
+      const carry = this.carry;
+      this.carry = undefined;
+      this.whole = true;
+      this.scan(carry, 0);
     }
     if (this.inString || this.depth !== 0 || this.visit) throw new SplitSyntaxError("unexpected end of file");
     const skeleton = this.parse(Buffer.concat(this.skeleton), "", "");

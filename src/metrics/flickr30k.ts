@@ -112,8 +112,8 @@ export class FlickrRecallTally {
   }
 
   result(): FlickrRecall {
-    const categories = [...this.counts.keys()].sort();
-    const recall = (j: number) => new Map(categories.map((category) => [category, this.counts.get(category)!.hits[j]! / this.counts.get(category)!.total]));
+    const categories = [...this.counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const recall = (j: number) => new Map(categories.map(([category, counts]) => [category, counts.hits[j]! / counts.total]));
     return { recallAt: this.ks.map((k, j) => ({ k, byType: recall(j) })), upperBound: recall(this.ks.length) };
   }
 }

@@ -28,7 +28,6 @@ export interface FlickrSplit {
 
 /** A folder's files read one after the other into one reused buffer, and hashed. */
 interface FolderReader {
-  root: string;
   hash: FolderHash;
   buffer: Buffer;
 }
@@ -89,7 +88,7 @@ function datasetFile(root: string, base: string, folderName: string, file: strin
 
 /** Reads the split's files only; with `inputs`, records the folder with the hash of those files. */
 export async function loadFlickrSplit(root: string, split: FlickrSplitName, merged: boolean, inputs?: InputLog): Promise<FlickrSplit> {
-  const folder: FolderReader = { root, hash: new FolderHash(), buffer: Buffer.allocUnsafe(64 << 10) };
+  const folder: FolderReader = { hash: new FolderHash(), buffer: Buffer.allocUnsafe(64 << 10) };
   const annotations = new FlickrAnnotationReader();
   const listFile = join(root, `${split}.txt`);
   const imageIds = readText(listFile, `${split}.txt`, "the split's image list", folder)

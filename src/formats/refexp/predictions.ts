@@ -101,6 +101,20 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
     addBox(e, x, y, x + w, y + h, score);
   };
 
+  /** A dict entry's expression, its `n` boxes to come next; -1 (noted) for an unknown image id. */
+  const openEntry = (imageId: string, n: number): number => {
+    const e = indexOfImageId.get(imageId);
+    if (e === undefined) {
+      noteUnknown(imageId);
+      return -1;
+    }
+    // A repeated key replaces the earlier entry, as JSON.parse and Python's json.load do.
+    start[e] = scores.length;
+    count[e] = n;
+    listed[e] = 1;
+    return e;
+  };
+
   const visitDictEntry = (entry: unknown, imageId: string) => {
     const at = childPath("", imageId);
     // Keys are matched as text against the annotations' ids: "768.5" could never match one.
@@ -114,12 +128,8 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
     if (entryScores.length !== entryBoxes.length) {
       throw new InputError(file, `${at}.scores`, `expected ${entryBoxes.length} scores (one per box), got ${entryScores.length}`);
     }
-    const e = indexOfImageId.get(imageId);
-    if (e === undefined) return noteUnknown(imageId);
-    // A repeated key replaces the earlier entry, as JSON.parse and Python's json.load do.
-    start[e] = scores.length;
-    count[e] = entryBoxes.length;
-    listed[e] = 1;
+    const e = openEntry(imageId, entryBoxes.length);
+    if (e < 0) return;
     for (let i = 0; i < entryBoxes.length; i++) {
       const box = entryBoxes[i];
       const boxProblem = box4Problem(box);
@@ -135,11 +145,8 @@ export async function readBoxPredictions(file: string, indexOfImageId: ReadonlyM
   };
 
   const takeDictEntry = (imageId: string, entryBoxes: Float64Array, entryScores: Float64Array, n: number) => {
-    const e = indexOfImageId.get(imageId);
-    if (e === undefined) return noteUnknown(imageId);
-    start[e] = scores.length;
-    count[e] = n;
-    listed[e] = 1;
+    const e = openEntry(imageId, n);
+    if (e < 0) return;
     for (let i = 0; i < n; i++) addBox(e, entryBoxes[4 * i]!, entryBoxes[4 * i + 1]!, entryBoxes[4 * i + 2]!, entryBoxes[4 * i + 3]!, entryScores[i]!);
   };
 

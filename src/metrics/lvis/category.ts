@@ -95,23 +95,22 @@ export function accumulateCategory(
   // so its matching would decide nothing: it is skipped, and with no range left, so are the IoUs.
   // (Indexed loops here and below: this runs for every (category, image), and destructuring
   // callbacks cost more than the comparisons.)
-  const counted = AREA_RANGES.map(() => false);
+  // The ground truth that counts in each range (not ignored, its area inside): evaluate_img's
+  // num_gt, summed over the images.
+  const numGt = AREA_RANGES.map(() => 0);
   for (let k = 0; k < gtRows.length; k++) {
     const g = gtRows[k]!;
     if (gtIgnore[g]) continue;
     for (let a = 0; a < AREA_RANGES.length; a++) {
       const range = AREA_RANGES[a]!;
-      if (gtArea[g]! >= range[0] && gtArea[g]! <= range[1]) counted[a] = true;
+      if (gtArea[g]! >= range[0] && gtArea[g]! <= range[1]) numGt[a]!++;
     }
   }
+  const counted = numGt.map((count) => count > 0);
   const anyCounted = counted.some(Boolean);
   const total = detRows.length;
-  // The detections' scores in accumulation order (images by id, each image's ranking), the same
-  // for every area range; the outcomes per area range, in that order.
-  const scores = scratch.scoresFor(total);
-  for (let i = 0; i < total; i++) scores[i] = dets.score[detRows[i]!]!;
+  // The outcomes per area range, in accumulation order (images by id, each image's ranking).
   const outcomes = anyCounted ? scratch.outcomesFor(total) : [];
-  const numGt = AREA_RANGES.map(() => 0);
   // The images with ground truth or detections of the category, ascending: both lists are by image.
   for (let gi = 0, di = 0; gi < gtRows.length || di < total; ) {
     const image = Math.min(gi < gtRows.length ? gtImage[gtRows[gi]!]! : Infinity, di < total ? dets.image[detRows[di]!]! : Infinity);
@@ -122,8 +121,9 @@ export function accumulateCategory(
     if (anyCounted) {
       const notExhaustive = gt.notExhaustive.has(image * gt.categoryCount + category);
       // Views only for the pairs that are matched (a view per pair was a good part of the garbage).
-      if (dj === di) countGroundTruth(gt, gtRows, gi, gj, counted, numGt);
-      else if (gj === gi) unmatched(dets, detRows, di, dj, notExhaustive, counted, outcomes);
+      if (dj === di) {
+        // Ground truth alone: nothing to match (it is counted in numGt already).
+      } else if (gj === gi) unmatched(dets, detRows, di, dj, notExhaustive, counted, outcomes);
       else {
         const gts = gtRows.subarray(gi, gj);
         const ranked = detRows.subarray(di, dj);
@@ -131,14 +131,20 @@ export function accumulateCategory(
         const bestIou = scratch.match.bestIous(ious, ranked.length, gts.length);
         const input = { dets: ranked, gts, ious, bestIou, gtArea, gtIgnore, gtId: gt.annotations.id, detArea: dets.area, notExhaustive };
         for (let a = 0; a < AREA_RANGES.length; a++) {
-          if (counted[a]) numGt[a]! += evaluateImageCategory(input, AREA_RANGES[a]!, outcomes[a]!, di, scratch.match);
+          if (counted[a]) evaluateImageCategory(input, AREA_RANGES[a]!, outcomes[a]!, di, scratch.match);
         }
       }
     }
     gi = gj;
     di = dj;
   }
-  const order = numGt.some((count) => count > 0) ? rankByScore(scores, scratch.accumulate) : new Int32Array(0);
+  let order: Int32Array = new Int32Array(0);
+  if (anyCounted) {
+    // The detections' scores in accumulation order, the same for every area range.
+    const scores = scratch.scoresFor(total);
+    for (let i = 0; i < total; i++) scores[i] = dets.score[detRows[i]!]!;
+    order = rankByScore(scores, scratch.accumulate);
+  }
   const byArea = numGt.map((count, a) => {
     if (count === 0) return undefined;
     const curve = scratch.curves.take();
@@ -148,19 +154,6 @@ export function accumulateCategory(
   return { byArea, numGt: numGt[0]!, numDets: total };
 }
 
-
-/** evaluate_img without detections: only the ground truth that counts in each range. */
-function countGroundTruth(gt: LvisGroundTruthColumns, gtRows: Int32Array, from: number, to: number, counted: readonly boolean[], numGt: number[]): void {
-  const { area, ignore } = gt.annotations;
-  for (let a = 0; a < AREA_RANGES.length; a++) {
-    if (!counted[a]) continue;
-    const [low, high] = AREA_RANGES[a]!;
-    for (let k = from; k < to; k++) {
-      const g = gtRows[k]!;
-      if (!ignore[g] && area[g]! >= low && area[g]! <= high) numGt[a]!++;
-    }
-  }
-}
 
 /**
  * evaluate_img without ground truth: nothing matches, so a detection is a false positive at every

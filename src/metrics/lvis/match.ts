@@ -96,9 +96,10 @@ export class MatchScratch {
 
 /**
  * evaluate_img for one area range: the outcomes of input.dets go to `out` from `at` (which must
- * hold zeros there); returns how many ground truths count (are not ignored) in the range.
+ * hold zeros there). (Its num_gt, the ground truth that counts in the range, the caller counts
+ * once for all images.)
  */
-export function evaluateImageCategory(input: ImageCategoryInput, range: readonly [number, number], out: AreaOutcomes, at: number, scratch: MatchScratch): number {
+export function evaluateImageCategory(input: ImageCategoryInput, range: readonly [number, number], out: AreaOutcomes, at: number, scratch: MatchScratch): void {
   const { dets, gts, ious } = input;
   const low = range[0];
   const high = range[1];
@@ -131,7 +132,7 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
   // No ground truth counts here and every detection is outside the range: a detection can then
   // only be matched to an ignored ground truth or stay unmatched outside, ignored either way, so
   // no outcome changes (most pairs, in the area ranges their boxes are not in).
-  if (numGt === 0 && !anyInside) return 0;
+  if (numGt === 0 && !anyInside) return;
   const bestIou = input.bestIou;
   const gtId = input.gtId;
   for (let t = 0; t < IOU_THRESHOLDS.length; t++) {
@@ -171,5 +172,4 @@ export function evaluateImageCategory(input: ImageCategoryInput, range: readonly
       else falsePositive[at + i]! |= 1 << t;
     }
   }
-  return numGt;
 }

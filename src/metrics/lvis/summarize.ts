@@ -24,46 +24,25 @@ function mean(values: Float64Array, from: number, n: number): number {
   return n === 0 ? -1 : addReduce(values, from, n) / n;
 }
 
-/**
- * np.mean over `rows` rows from `from` of a slice whose columns are `columns` (one array per
- * category, the categories all defined there), or -1 for none: numpy flattens such a slice as
- * (row, category), and that run is gathered a reduction chunk at a time.
- */
-function meanOfColumns(columns: readonly Float64Array[], from: number, rows: number): number {
-  const d = columns.length;
-  const n = rows * d;
-  if (n === 0) return -1;
-  return (
-    addReduceOf(n, (chunk, start, length) => {
-      let row = from + Math.floor(start / d);
-      let j = start % d;
-      for (let i = 0; i < length; row++, j = 0) {
-        const end = Math.min(d, j + length - i);
-        for (; j < end; j++) chunk[i++] = columns[j]![row]!;
-      }
-    }) / n
-  );
-}
-
 /** Categories by rows in one tile of the copy. */
 const TILE = 64;
 
 /**
- * One area's precision[:, :, categories, area] as numpy flattens it, (row, category) with rows of
- * (threshold, recall point): the means over all its categories are then contiguous runs, read once
- * each. Copied a tile at a time (gathered value by value from 1,203 curves for each mean, the
- * summary took 70 ms on bench lvis --images 1000, now about 50).
+ * A slice of one area's precision [T, R, categories] or recall [T, categories] as numpy flattens
+ * it, (row, category), from one array per category (`columns`, each `rows` long): the means over
+ * all its categories are then contiguous runs, read once each. Copied a tile at a time (gathered
+ * value by value from 1,203 curves for each mean, the summary took 70 ms on bench lvis --images
+ * 1000, now about 50).
  */
-function precisionMatrix(curves: readonly CategoryCurves[], area: number, categories: readonly number[]): Float64Array {
-  const d = categories.length;
-  const rows = T * R;
+function columnsMatrix(columns: readonly Float64Array[], rows: number): Float64Array {
+  const d = columns.length;
   const matrix = new Float64Array(rows * d);
   for (let j0 = 0; j0 < d; j0 += TILE) {
     for (let r0 = 0; r0 < rows; r0 += TILE) {
       const j1 = Math.min(d, j0 + TILE);
       const r1 = Math.min(rows, r0 + TILE);
       for (let j = j0; j < j1; j++) {
-        const column = curves[categories[j]!]!.byArea[area]!.precision;
+        const column = columns[j]!;
         for (let r = r0; r < r1; r++) matrix[r * d + j] = column[r]!;
       }
     }
@@ -71,13 +50,13 @@ function precisionMatrix(curves: readonly CategoryCurves[], area: number, catego
   return matrix;
 }
 
-/** np.mean over rows [from, from + rows) of a (row, category) matrix of d columns, at the `picked` columns (ascending). */
-function meanOfPicked(matrix: Float64Array, d: number, picked: readonly number[], from: number, rows: number): number {
+/** np.mean over the `rows` rows of a (row, category) matrix of d columns, at the `picked` columns (ascending). */
+function meanOfPicked(matrix: Float64Array, d: number, picked: readonly number[], rows: number): number {
   const k = picked.length;
   const n = rows * k;
   if (n === 0) return -1;
   return addReduceOf(n, (chunk, start, length) => {
-    let row = from + Math.floor(start / k);
+    let row = Math.floor(start / k);
     let j = start % k;
     for (let i = 0; i < length; row++, j = 0) {
       const end = Math.min(k, j + length - i);
@@ -97,7 +76,7 @@ export function summarizeLvis(gt: LvisGroundTruthColumns, curves: readonly Categ
     const categories = definedIn(area);
     const label = area === 0 ? "" : AREA_LABELS[area]![0]!;
     const d = categories.length;
-    const precision = precisionMatrix(curves, area, categories);
+    const precision = columnsMatrix(categories.map((c) => curves[c]!.byArea[area]!.precision), T * R);
     metrics[`AP${label}`] = mean(precision, 0, T * R * d);
     if (area === 0) {
       // s[tidx]: one threshold's rows.
@@ -106,11 +85,11 @@ export function summarizeLvis(gt: LvisGroundTruthColumns, curves: readonly Categ
       // s[:, :, freq_groups[f], aidx]: the group's categories, ascending.
       (["r", "c", "f"] as const).forEach((group, f) => {
         const picked = categories.flatMap((c, j) => (gt.frequency[c] === f ? [j] : []));
-        metrics[`AP${group}`] = meanOfPicked(precision, d, picked, 0, T * R);
+        metrics[`AP${group}`] = meanOfPicked(precision, d, picked, T * R);
       });
     }
     // recall[:, :, aidx]: (threshold, category).
-    metrics[area === 0 ? `AR@${n}` : `AR${label}@${n}`] = meanOfColumns(categories.map((c) => curves[c]!.byArea[area]!.recall), 0, T);
+    metrics[area === 0 ? `AR@${n}` : `AR${label}@${n}`] = mean(columnsMatrix(categories.map((c) => curves[c]!.byArea[area]!.recall), T), 0, T * d);
   }
   // One category's AP: the same mean over its own precision[:, :, k, 0], (threshold, recall point).
   const perCategory = curves.map((curve) => {
