@@ -1,5 +1,5 @@
 /** Append-only typed arrays that double their capacity, so millions of numbers stay unboxed. */
-type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
+type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 type TypedArrayConstructor<T extends TypedArray> = { new (length: number): T; new (buffer: ArrayBufferLike): T; readonly BYTES_PER_ELEMENT: number };
 
 export class Growable<T extends TypedArray> {

@@ -176,13 +176,7 @@ class Pool implements Executor {
     if (!waiting) return;
     pending.delete(reply.id);
     if (pending.size === 0) worker.unref();
-    if ("error" in reply) {
-      waiting.resolve({ error: new Error(reply.error), unused: reply.unused });
-      return;
-    }
-    const { width, height } = reply.resized;
-    const planes = new Float32Array(reply.buffer, 0, 3 * width * height);
-    waiting.resolve({ image: { width: reply.width, height: reply.height, resized: { width, height, planes } }, unused: reply.unused });
+    waiting.resolve("error" in reply ? { error: new Error(reply.error), unused: reply.unused } : { image: reply.image, unused: reply.unused });
   }
 
   private stop(error: Error): void {

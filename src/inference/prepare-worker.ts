@@ -8,7 +8,7 @@
  * Messages in: PrepareRequest; out: PrepareReply.
  */
 import { parentPort, type MessagePort } from "node:worker_threads";
-import { prepareFile } from "./images.js";
+import { prepareFile, type PreparedImage } from "./images.js";
 
 export interface PrepareRequest {
   id: number;
@@ -18,10 +18,8 @@ export interface PrepareRequest {
   spare: SharedArrayBuffer | undefined;
 }
 
-export type PrepareReply = { id: number; unused: SharedArrayBuffer | undefined } & (
-  | { width: number; height: number; resized: { width: number; height: number }; buffer: SharedArrayBuffer }
-  | { error: string }
-);
+/** The picture (its planes a view of shared memory, which posting shares, not copies) or its reason. */
+export type PrepareReply = { id: number; unused: SharedArrayBuffer | undefined } & ({ image: PreparedImage } | { error: string });
 
 function serve(port: MessagePort): void {
   // Several requests at once: one picture decodes on libuv's threads while another is resampled.
@@ -29,8 +27,7 @@ function serve(port: MessagePort): void {
     let reply: PrepareReply;
     try {
       const { image, unused } = await prepareFile(path, exif, spare, (bytes) => new SharedArrayBuffer(bytes));
-      const { width, height } = image.resized;
-      reply = { id, width: image.width, height: image.height, resized: { width, height }, buffer: image.resized.planes.buffer as SharedArrayBuffer, unused: unused as SharedArrayBuffer | undefined };
+      reply = { id, image, unused: unused as SharedArrayBuffer | undefined };
     } catch (error) {
       // The message alone crosses over: it is what the runner reports for the file.
       reply = { id, error: error instanceof Error ? error.message : String(error), unused: spare };

@@ -245,13 +245,13 @@ export class ByteCursor {
     }
   }
 
-  /** After whitespace, `[a, b, ...]` of exactly `count` finite numbers into `out` from `offset`. */
-  numbers(out: Float64Array, offset: number, count: number): boolean {
+  /** After whitespace, a box `[a, b, c, d]` of exactly 4 finite numbers into `out`. */
+  box(out: Float64Array): boolean {
     if (!this.take(0x5b)) return false;
-    for (let k = 0; k < count; k++) {
+    for (let k = 0; k < 4; k++) {
       if (k > 0 && !this.take(0x2c)) return false;
       if (!this.finite()) return false;
-      out[offset + k] = this.value;
+      out[k] = this.value;
     }
     return this.take(0x5d);
   }

@@ -201,7 +201,7 @@ function annotationDecoder(out: Record<"image" | "category" | "bbox" | "area" | 
   // The numbers of image_id, category_id, (bbox), area, id, ignore, by field.
   const values = new Float64Array(ANNOTATION_FIELDS.length);
   const readField = (field: number): boolean => {
-    if (field === 2) return cursor.numbers(box, 0, 4);
+    if (field === 2) return cursor.box(box);
     if (!cursor.finite()) return false;
     values[field] = cursor.value;
     return true;

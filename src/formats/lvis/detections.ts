@@ -117,7 +117,7 @@ function detectionDecoder(
   let categoryId = 0;
   let score = 0;
   const readField = (field: number): boolean => {
-    if (field === 2) return cursor.numbers(box, 0, 4);
+    if (field === 2) return cursor.box(box);
     if (!cursor.finite()) return false;
     if (field === 0) imageId = cursor.value;
     else if (field === 1) categoryId = cursor.value;

@@ -191,7 +191,7 @@ function predictionDecoder(
   let imageId = 0;
   let score = 0;
   const readResultField = (field: number): boolean => {
-    if (field === 1) return cursor.numbers(bbox, 0, 4) && bbox[2]! >= 0 && bbox[3]! >= 0;
+    if (field === 1) return cursor.box(bbox) && bbox[2]! >= 0 && bbox[3]! >= 0;
     if (!cursor.finite()) return false;
     if (field === 0) {
       imageId = cursor.value;

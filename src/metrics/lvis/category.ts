@@ -47,7 +47,7 @@ export class CategoryScratch {
   readonly accumulate = new AccumulateScratch();
   readonly curves: CurveArena;
   /** Per area range: the outcomes of the category's detections. */
-  private outcomes: AreaOutcomes[] = [];
+  private readonly outcomes: AreaOutcomes[] = AREA_RANGES.map(() => ({ truePositive: new Uint16Array(256), falsePositive: new Uint16Array(256) }));
   private scores = new Float64Array(256);
 
   /** `categories`: how many categories will be accumulated with it (sizes the curves' blocks). */
@@ -63,14 +63,9 @@ export class CategoryScratch {
 
   /** Zeroed outcome arrays for `total` detections in each area range. */
   outcomesFor(total: number): AreaOutcomes[] {
-    if (this.outcomes.length === 0 || this.outcomes[0]!.truePositive.length < total) {
-      const size = Math.max(total, 2 * (this.outcomes[0]?.truePositive.length ?? 0), 256);
-      this.outcomes = AREA_RANGES.map(() => ({ truePositive: new Uint16Array(size), falsePositive: new Uint16Array(size) }));
-    } else {
-      for (const o of this.outcomes) {
-        o.truePositive.fill(0, 0, total);
-        o.falsePositive.fill(0, 0, total);
-      }
+    for (const o of this.outcomes) {
+      o.truePositive = atLeast(o.truePositive, total, Uint16Array).fill(0, 0, total);
+      o.falsePositive = atLeast(o.falsePositive, total, Uint16Array).fill(0, 0, total);
     }
     return this.outcomes;
   }

@@ -141,7 +141,7 @@ class CategoryHeaps {
 }
 
 /** The `limit`-th highest score (1-based) of `score`: quickselect on a copy, O(n). */
-function kthHighest(score: Float64Array, limit: number): number {
+export function kthHighest(score: Float64Array, limit: number): number {
   const values = score.slice();
   let lo = 0;
   let hi = values.length - 1;

@@ -8,12 +8,13 @@
  *    neg_category_ids.
  */
 import { bucketSort } from "./arrange.js";
+import { kthHighest } from "./keep.js";
 import type { DetectionColumns } from "./columns.js";
 
 /**
  * Marks the best `limit` detections (by score, ties in file order) of every group: the set a
  * stable sort by score would put first. Only the set matters, so a group over the limit is not
- * sorted: its limit-th best score (from a sort of its scores alone) splits it, every detection
+ * sorted: its limit-th best score (kthHighest, a quickselect) splits it, every detection
  * above it is kept, and of those equal to it the first ones in file order, up to the limit.
  */
 export function keepBestPerGroup(keys: Int32Array, buckets: number, score: Float64Array, limit: number, keep: Uint8Array): void {
@@ -25,8 +26,7 @@ export function keepBestPerGroup(keys: Int32Array, buckets: number, score: Float
       for (let i = 0; i < members.length; i++) keep[members[i]!] = 1;
       continue;
     }
-    const scores = Float64Array.from(members, (d) => score[d]!).sort();
-    const cut = scores[members.length - limit]!;
+    const cut = kthHighest(Float64Array.from(members, (d) => score[d]!), limit);
     let kept = 0;
     for (let i = 0; i < members.length; i++) {
       const d = members[i]!;
