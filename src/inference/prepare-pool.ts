@@ -189,7 +189,9 @@ class Pool implements Executor {
 
   async close(): Promise<void> {
     // Terminating is not a failure of the pictures in preparation: they are no longer wanted.
-    this.stopped ??= new PreparerStopped("the image threads were closed");
+    // They are dropped first, so that a reply still on its way finds none waiting and does not
+    // unref its worker (answer()) while it stops.
+    this.stop(new PreparerStopped("the image threads were closed"));
     // Held again while they stop: an unref'd worker's exit alone may not keep the event loop
     // alive, and the process would end with close() still pending.
     await Promise.all(this.workers.map(({ worker }) => {
