@@ -19,7 +19,7 @@ module.exports = {
     forbid("metrics-are-pure", "metrics are pure functions over plain data: no file formats, no JSON", ["metrics"], ["cli", ...WORKFLOWS, "formats", "json"]),
     forbid("formats-below-workflows", "readers and writers know nothing of metrics or the commands", ["formats"], ["cli", ...WORKFLOWS, "metrics"]),
     ...WORKFLOWS.map((w) => forbid(`${w}-stands-alone`, "workflows meet only in cli/", [w], ["cli", ...WORKFLOWS.filter((o) => o !== w)])),
-    { name: "src-not-on-tests", severity: "error", from: { path: "^src/" }, to: { path: "^(test|bench)/" } },
+    { name: "src-not-on-tests", severity: "error", from: { path: "^src/" }, to: { path: "^(test|bench|tools)/" } },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

@@ -17,6 +17,7 @@ import sharp from "sharp";
 import { Tokenizer } from "tokenizers";
 import { tinyModel } from "../test/support/tiny-model.js";
 import { measureCli, seededRandom } from "./support.js";
+import { PillowResampler } from "../src/compat/pil.js";
 import { decodeImage, prepareDecoded } from "../src/inference/images.js";
 import { batchFeeds, runBatch, TensorBuffers } from "../src/inference/batch.js";
 import { postprocessImage } from "../src/inference/postprocess.js";
@@ -37,7 +38,8 @@ async function measureStagesOnOneCore(images: string, modelPath: string, tokeniz
   const tokenizer = await loadTokenizer(tokenizerPath);
   const prompt = await tokenizer.encode("a cat next to a remote");
   const files = readdirSync(images).sort();
-  const first = prepareDecoded(await decodeImage(join(images, files[0]!)));
+  const resampler = new PillowResampler();
+  const first = prepareDecoded(await decodeImage(join(images, files[0]!)), resampler);
   const [outputs] = await runBatch(model, batchFeeds([{ image: first, prompt }], model, tokenizer.padId), 1);
   await model.session.release();
   const cpu = () => {
@@ -53,7 +55,7 @@ async function measureStagesOnOneCore(images: string, modelPath: string, tokeniz
     const decoded = await decodeImage(join(images, file));
     totals.decode += cpu() - t;
     t = cpu();
-    const image = prepareDecoded(decoded, spare);
+    const image = prepareDecoded(decoded, resampler, spare);
     totals.resize += cpu() - t;
     t = cpu();
     batchFeeds([{ image, prompt }], model, tokenizer.padId, buffers);

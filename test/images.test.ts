@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import sharp from "sharp";
 import { readFileSync } from "node:fs";
+import { PillowResampler } from "../src/compat/pil.js";
 import { decodeImage, mayBeCmyk, prepareFile } from "../src/inference/images.js";
 import { spansOfTokens } from "../src/inference/postprocess.js";
 import { fixtures, tempDir } from "./helpers.js";
@@ -60,9 +61,9 @@ describe("EXIF orientation", () => {
     const file = join(tempDir(), "rotated.jpg");
     // Stored 120 wide and 80 high, EXIF orientation 6: shown 80 wide and 120 high.
     await sharp({ create: { width: 120, height: 80, channels: 3, background: { r: 10, g: 200, b: 30 } } }).jpeg().withMetadata({ orientation: 6 }).toFile(file);
-    const shown = (await prepareFile(file, true, undefined)).image;
+    const shown = (await prepareFile(file, true, new PillowResampler(), undefined)).image;
     assert.deepEqual([shown.width, shown.height, shown.resized.width, shown.resized.height], [80, 120, 800, 1200]);
-    const stored = (await prepareFile(file, false, undefined)).image;
+    const stored = (await prepareFile(file, false, new PillowResampler(), undefined)).image;
     assert.deepEqual([stored.width, stored.height, stored.resized.width, stored.resized.height], [120, 80, 1200, 800]);
   });
 });

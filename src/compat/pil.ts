@@ -3,6 +3,7 @@
  * CMYK, and `Image.resize(size, Image.BILINEAR)`, which torchvision's `T.Resize` calls on a PIL
  * image (MDETR's datasets/transforms.py `resize`).
  */
+import { readFileSync } from "node:fs";
 
 /** PIL's MULDIV255 (ImagingUtils.h): (a * b + 128) / 255, rounded as its integer arithmetic does. */
 function mulDiv255(a: number, b: number): number {
@@ -55,8 +56,6 @@ export interface ResampleAxis {
 /** Resample.c: `PRECISION_BITS (32 - 8 - 2)`, the fixed point of 8-bit images. */
 const PRECISION_BITS = 22;
 const ONE = 1 << PRECISION_BITS;
-/** The rounding term every sum starts from (`ss = 1 << (PRECISION_BITS - 1)`). */
-const HALF = 1 << (PRECISION_BITS - 1);
 
 /** Resample.c `bilinear_filter`: a triangle of support 1. */
 function triangle(x: number): number {
@@ -117,188 +116,136 @@ export function bilinearAxis(inSize: number, outSize: number): ResampleAxis {
   return { first, taps, weights };
 }
 
-/** Pixel (c, x, y) of a source at `data[c * channelStep + y * rowStep + x * pixelStep]`. */
-interface Strided {
-  data: Uint8Array;
+/** The part of the WebAssembly API used here: TypeScript declares it only in its DOM libraries. */
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: object };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+/**
+ * The two passes in WebAssembly (pil-resample.wat, assembled by the build), compiled once per
+ * thread, when this module loads; each PillowResampler runs its own instance of it.
+ */
+const KERNELS = new wasm.Module(readFileSync(new URL("./pil-resample.wasm", import.meta.url)));
+
+interface Kernels {
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  horizontal(src: number, rowStep: number, pixelStep: number, channelStep: number, rows: number, first: number, weights: number, taps: number, width: number, out: number): void;
+  vertical(planes: number, width: number, rowsIn: number, first: number, weights: number, taps: number, height: number, tables: number, out: number): void;
+}
+
+/** A picture read along `along` then across, its pixel (c, x, y) at `c * channelStep + y * rowStep + x * pixelStep`. */
+interface Pass {
+  rgb: Uint8Array;
   pixelStep: number;
   rowStep: number;
   channelStep: number;
+  along: ResampleAxis;
+  across: ResampleAxis;
 }
 
-/*
- * The passes below are Pillow's sums in another loop order: the three channels of a pixel
- * together, and two outputs that share a window (an upscale's neighbours mostly do) from one set
- * of loads. With two taps no clip is needed: weights are positive and sum to at most 2^22 + 1, so
- * a sum is at most 255 * (2^22 + 1) + 2^21 < 256 * 2^22, its byte at most 255, and every sum stays
- * below 2^31 (int32 arithmetic). Wider windows clip, as `clip8` does.
- */
+/** A block of the kernels' memory: 16-byte aligned, with 64 bytes after it that the SIMD loop may touch. */
+const align = (bytes: number) => (bytes + 64 + 15) & ~15;
 
 /**
- * Resample.c `_ImagingResampleHorizontal_8bpc` over source rows [y0, y1): an interleaved RGB
- * picture of `first.length` columns, each byte the rounded, clipped sum (`clip8(ss0)`).
+ * Pillow's `image.resize((width, height), Image.BILINEAR)` of RGB pictures, one after another,
+ * in one WebAssembly instance (its memory grows to the largest picture and is reused). As
+ * ImagingResampleInner: the horizontal pass first, on only the rows the vertical pass reads, each
+ * byte rounded and clipped, then the vertical pass. Since Pillow 12.2 `Image.resize` runs a
+ * picture more than 100 times taller than wide that loses height vertically first ("Resize tall
+ * images vertically first"): done here by reading it transposed.
  */
-function horizontalPass(source: Strided, axis: ResampleAxis, y0: number, y1: number): Uint8Array {
-  const out = new Uint8Array(3 * axis.first.length * (y1 - y0));
-  for (let y = y0, o = 0; y < y1; y++, o += 3 * axis.first.length) {
-    if (axis.taps === 2) horizontalTwoTaps(source, y * source.rowStep, axis, out, o);
-    else horizontalAnyTaps(source, y * source.rowStep, axis, out, o);
-  }
-  return out;
-}
+export class PillowResampler {
+  readonly #kernels = new wasm.Instance(KERNELS).exports as Kernels;
+  /** The axes of the last picture: pictures of one folder often share a size. */
+  readonly #axes = new Map<string, ResampleAxis>();
 
-function horizontalTwoTaps({ data, pixelStep, channelStep: g }: Strided, row: number, { first, weights }: ResampleAxis, out: Uint8Array, o: number): void {
-  const half = HALF;
-  const bits = PRECISION_BITS;
-  const b = 2 * g;
-  const width = first.length;
-  for (let x = 0; x < width; x++, o += 3) {
-    const p = row + first[x]! * pixelStep;
-    const q = p + pixelStep;
-    const r0 = data[p]!, r1 = data[q]!, g0 = data[p + g]!, g1 = data[q + g]!, b0 = data[p + b]!, b1 = data[q + b]!;
-    let k0 = weights[2 * x]!;
-    let k1 = weights[2 * x + 1]!;
-    out[o] = (half + r0 * k0 + r1 * k1) >> bits;
-    out[o + 1] = (half + g0 * k0 + g1 * k1) >> bits;
-    out[o + 2] = (half + b0 * k0 + b1 * k1) >> bits;
-    if (x + 1 < width && first[x + 1] === first[x]) {
-      x++;
-      o += 3;
-      k0 = weights[2 * x]!;
-      k1 = weights[2 * x + 1]!;
-      out[o] = (half + r0 * k0 + r1 * k1) >> bits;
-      out[o + 1] = (half + g0 * k0 + g1 * k1) >> bits;
-      out[o + 2] = (half + b0 * k0 + b1 * k1) >> bits;
+  #axis(inSize: number, outSize: number): ResampleAxis {
+    const key = `${inSize}>${outSize}`;
+    let axis = this.#axes.get(key);
+    if (!axis) {
+      if (this.#axes.size >= 4) this.#axes.clear();
+      this.#axes.set(key, (axis = bilinearAxis(inSize, outSize)));
+    }
+    return axis;
+  }
+
+  /** The resized picture written into `target` through its tables. */
+  resizeInto(image: RgbImage, width: number, height: number, target: ResizeTarget): void {
+    const interleaved = { rgb: image.rgb, channelStep: 1 };
+    if (image.height > image.width * 100 && height < image.height) {
+      const along = this.#axis(image.height, height);
+      const across = this.#axis(image.width, width);
+      this.#run({ ...interleaved, pixelStep: 3 * image.width, rowStep: 3, along, across }, { ...target, pixelStep: target.rowStep, rowStep: target.pixelStep });
+    } else {
+      const along = this.#axis(image.width, width);
+      const across = this.#axis(image.height, height);
+      this.#run({ ...interleaved, pixelStep: 3, rowStep: 3 * image.width, along, across }, target);
     }
   }
+
+  #run({ rgb, pixelStep, rowStep, channelStep, along, across }: Pass, target: ResizeTarget): void {
+    const outAlong = along.first.length;
+    const outAcross = across.first.length;
+    // The source rows the vertical pass reads: [y0, y1).
+    let y0 = Infinity;
+    let y1 = 0;
+    for (const start of across.first) {
+      y0 = Math.min(y0, start);
+      y1 = Math.max(y1, start + across.taps);
+    }
+    const rows = y1 - y0;
+    // The memory: tables, both axes, the source, the horizontal pass's byte planes, the floats.
+    const tables = 0;
+    const alongFirst = tables + align(3 * 256 * 4);
+    const alongWeights = alongFirst + align(4 * outAlong);
+    const acrossFirst = alongWeights + align(4 * along.weights.length);
+    const acrossWeights = acrossFirst + align(4 * outAcross);
+    const source = acrossWeights + align(4 * across.weights.length);
+    const planes = source + align(rgb.length);
+    const out = planes + align(3 * rows * outAlong);
+    const end = out + align(4 * 3 * outAlong * outAcross);
+    const { memory, horizontal, vertical } = this.#kernels;
+    if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+    const bytes = new Uint8Array(memory.buffer);
+    const words = new Int32Array(memory.buffer);
+    const floats = new Float32Array(memory.buffer);
+    target.tables.forEach((table, c) => floats.set(table.subarray(0, 256), tables / 4 + 256 * c));
+    words.set(along.first, alongFirst / 4);
+    words.set(along.weights, alongWeights / 4);
+    words.set(across.first.map((start) => start - y0), acrossFirst / 4);
+    words.set(across.weights, acrossWeights / 4);
+    bytes.set(rgb, source);
+    horizontal(source + y0 * rowStep, rowStep, pixelStep, channelStep, rows, alongFirst, alongWeights, along.taps, outAlong, planes);
+    vertical(planes, outAlong, rows, acrossFirst, acrossWeights, across.taps, outAcross, tables, out);
+    copyPlanes(floats.subarray(out / 4, out / 4 + 3 * outAlong * outAcross), outAlong, outAcross, target);
+  }
 }
 
-function horizontalAnyTaps({ data, pixelStep, channelStep }: Strided, row: number, { first, taps, weights }: ResampleAxis, out: Uint8Array, o: number): void {
-  for (let x = 0; x < first.length; x++, o += 3) {
+/** Three planes of `width` x `height` floats, written into the target's layout. */
+function copyPlanes(planes: Float32Array, width: number, height: number, { data, offset, pixelStep, rowStep, channelStep }: ResizeTarget): void {
+  const plane = width * height;
+  if (pixelStep === 1 && rowStep === width && channelStep === plane) data.set(planes, offset);
+  else if (pixelStep === 1) {
     for (let c = 0; c < 3; c++) {
-      let sum = HALF;
-      for (let t = 0, i = row + first[x]! * pixelStep + c * channelStep, k = x * taps; t < taps; t++, i += pixelStep) sum += data[i]! * weights[k + t]!;
-      out[o + c] = clip8(sum);
+      for (let y = 0; y < height; y++) data.set(planes.subarray(c * plane + y * width, c * plane + (y + 1) * width), offset + c * channelStep + y * rowStep);
     }
-  }
-}
-
-/** Resample.c `clip8`: the sum's byte, clipped to 0..255. */
-function clip8(sum: number): number {
-  const v = sum >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
-/**
- * Resample.c `_ImagingResampleVertical_8bpc` over the horizontal pass's rows (the first of them
- * source row y0), each byte written through the target's table of its channel.
- */
-function verticalPass(rows: Uint8Array, width: number, y0: number, axis: ResampleAxis, target: ResizeTarget): void {
-  const { first, taps, weights } = axis;
-  const height = first.length;
-  for (let y = 0; y < height; y++) {
-    const top = (first[y]! - y0) * 3 * width;
-    const o = target.offset + y * target.rowStep;
-    if (taps !== 2) verticalAnyTaps(rows, width, top, weights, y * taps, taps, target, o);
-    else if (y + 1 < height && first[y + 1] === first[y]) {
-      verticalTwoTapsTwice(rows, width, top, weights, 2 * y, target, o);
-      y++;
-    } else verticalTwoTaps(rows, width, top, weights, 2 * y, target, o);
-  }
-}
-
-function verticalTwoTaps(rows: Uint8Array, width: number, top: number, weights: Int32Array, k: number, { data, pixelStep, channelStep: g, tables }: ResizeTarget, o: number): void {
-  const red = tables[0], green = tables[1], blue = tables[2];
-  const half = HALF;
-  const bits = PRECISION_BITS;
-  const b = 2 * g;
-  const line = 3 * width;
-  const k0 = weights[k]!;
-  const k1 = weights[k + 1]!;
-  for (let i = top, end = top + line; i < end; i += 3, o += pixelStep) {
-    const j = i + line;
-    data[o] = red[(half + rows[i]! * k0 + rows[j]! * k1) >> bits]!;
-    data[o + g] = green[(half + rows[i + 1]! * k0 + rows[j + 1]! * k1) >> bits]!;
-    data[o + b] = blue[(half + rows[i + 2]! * k0 + rows[j + 2]! * k1) >> bits]!;
-  }
-}
-
-/** Two output rows with the same window (weights k and k + 2): one set of loads. */
-function verticalTwoTapsTwice(rows: Uint8Array, width: number, top: number, weights: Int32Array, k: number, { data, pixelStep, rowStep, channelStep: g, tables }: ResizeTarget, o: number): void {
-  const red = tables[0], green = tables[1], blue = tables[2];
-  const half = HALF;
-  const bits = PRECISION_BITS;
-  const b = 2 * g;
-  const line = 3 * width;
-  const k0 = weights[k]!;
-  const k1 = weights[k + 1]!;
-  const j0 = weights[k + 2]!;
-  const j1 = weights[k + 3]!;
-  for (let i = top, end = top + line; i < end; i += 3, o += pixelStep) {
-    const j = i + line;
-    const q = o + rowStep;
-    const r0 = rows[i]!, r1 = rows[j]!, g0 = rows[i + 1]!, g1 = rows[j + 1]!, b0 = rows[i + 2]!, b1 = rows[j + 2]!;
-    data[o] = red[(half + r0 * k0 + r1 * k1) >> bits]!;
-    data[o + g] = green[(half + g0 * k0 + g1 * k1) >> bits]!;
-    data[o + b] = blue[(half + b0 * k0 + b1 * k1) >> bits]!;
-    data[q] = red[(half + r0 * j0 + r1 * j1) >> bits]!;
-    data[q + g] = green[(half + g0 * j0 + g1 * j1) >> bits]!;
-    data[q + b] = blue[(half + b0 * j0 + b1 * j1) >> bits]!;
-  }
-}
-
-function verticalAnyTaps(rows: Uint8Array, width: number, top: number, weights: Int32Array, k: number, taps: number, { data, pixelStep, channelStep: g, tables }: ResizeTarget, o: number): void {
-  const red = tables[0], green = tables[1], blue = tables[2];
-  const line = 3 * width;
-  for (let i = top, end = top + line; i < end; i += 3, o += pixelStep) {
-    let sr = HALF;
-    let sg = HALF;
-    let sb = HALF;
-    for (let t = 0, p = i; t < taps; t++, p += line) {
-      const w = weights[k + t]!;
-      sr += rows[p]! * w;
-      sg += rows[p + 1]! * w;
-      sb += rows[p + 2]! * w;
-    }
-    data[o] = red[clip8(sr)]!;
-    data[o + g] = green[clip8(sg)]!;
-    data[o + 2 * g] = blue[clip8(sb)]!;
-  }
-}
-
-/**
- * Pillow's `image.resize((width, height), Image.BILINEAR)` of an RGB image, written into `target`
- * through its tables. As ImagingResampleInner: the horizontal pass first, on only the rows the
- * vertical pass reads, then the vertical pass, each rounded and clipped to bytes. Since Pillow
- * 12.2 `Image.resize` runs a picture more than 100 times taller than wide that loses height
- * vertically first ("Resize tall images vertically first"): done here by reading it transposed.
- */
-export function resizeBilinearInto(image: RgbImage, width: number, height: number, target: ResizeTarget): void {
-  const interleaved = { data: image.rgb, channelStep: 1 };
-  if (image.height > image.width * 100 && height < image.height) {
-    const transposed = { ...interleaved, pixelStep: 3 * image.width, rowStep: 3 };
-    resizeRows(transposed, bilinearAxis(image.height, height), bilinearAxis(image.width, width), { ...target, pixelStep: target.rowStep, rowStep: target.pixelStep });
   } else {
-    resizeRows({ ...interleaved, pixelStep: 3, rowStep: 3 * image.width }, bilinearAxis(image.width, width), bilinearAxis(image.height, height), target);
+    for (let c = 0, i = 0; c < 3; c++) {
+      for (let y = 0; y < height; y++) {
+        for (let x = 0, o = offset + c * channelStep + y * rowStep; x < width; x++, o += pixelStep) data[o] = planes[i++]!;
+      }
+    }
   }
-}
-
-/** The two passes: along the rows, then across them, with only the rows that are read. */
-function resizeRows(source: Strided, along: ResampleAxis, across: ResampleAxis, target: ResizeTarget): void {
-  let y0 = Infinity;
-  let y1 = 0;
-  across.first.forEach((start) => {
-    y0 = Math.min(y0, start);
-    y1 = Math.max(y1, start + across.taps);
-  });
-  verticalPass(horizontalPass(source, along, y0, y1), along.first.length, y0, across, target);
 }
 
 /** Byte v -> v: a target that receives the resized bytes themselves. */
 const IDENTITY = Float32Array.from({ length: 256 }, (_, v) => v);
 
 /** Pillow's `image.resize((width, height), Image.BILINEAR)` of an RGB image, as bytes. */
-export function resizeBilinear(image: RgbImage, width: number, height: number): RgbImage {
+export function resizeBilinear(image: RgbImage, width: number, height: number, resampler = new PillowResampler()): RgbImage {
   const data = new Float32Array(width * height * 3);
-  resizeBilinearInto(image, width, height, { data, offset: 0, pixelStep: 3, rowStep: 3 * width, channelStep: 1, tables: [IDENTITY, IDENTITY, IDENTITY] });
+  resampler.resizeInto(image, width, height, { data, offset: 0, pixelStep: 3, rowStep: 3 * width, channelStep: 1, tables: [IDENTITY, IDENTITY, IDENTITY] });
   return { width, height, rgb: Uint8Array.from(data) };
 }

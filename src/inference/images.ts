@@ -4,14 +4,14 @@
  * `Image.convert("RGB")` does (alpha dropped, no colour management, CMYK by PIL's own formula),
  * resized so the shorter side is 800 and the longer at most 1333 with Pillow's bilinear resampler
  * (what torchvision's `T.Resize` runs on a PIL image), normalised with ImageNet's mean and std.
- * sharp (or bmp-ts) only decodes; the resize and the normalisation are ours (compat/pil.ts), in
- * one pass that writes the model's float planes.
+ * sharp (or bmp-ts) only decodes; the resize and the normalisation are ours (compat/pil.ts), the
+ * resampler's last pass writing the model's float planes.
  */
 import { readFile } from "node:fs/promises";
 import fg from "fast-glob";
 import sharp from "sharp";
 import { decode as decodeBmp } from "bmp-ts";
-import { cmykToRgb, resizeBilinearInto, type RgbImage } from "../compat/pil.js";
+import { cmykToRgb, type PillowResampler, type RgbImage } from "../compat/pil.js";
 import { roundHalfEven } from "../compat/python.js";
 
 export const IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"] as const;
@@ -133,16 +133,17 @@ export async function decodeImage(path: string, exif = true): Promise<RgbImage> 
 }
 
 /**
- * A decoded picture resized to DETR's size with Pillow's bilinear resampler and normalised, in
- * one pass (the resampler's last pass writes the normalised floats). The planes go into `reuse`
+ * A decoded picture resized to DETR's size with Pillow's bilinear resampler (`resampler`, one a
+ * thread: it keeps its memory from picture to picture) and normalised, in one pass (the
+ * resampler's last pass writes the normalised floats). The planes go into `reuse`
  * when it is big enough (a buffer a finished picture no longer needs), else into a new buffer:
  * a fresh 10 MB buffer costs its page faults again (about 1 ms a 1066x800 picture).
  */
-export function prepareDecoded(image: RgbImage, reuse?: ArrayBufferLike, allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes)): PreparedImage {
+export function prepareDecoded(image: RgbImage, resampler: PillowResampler, reuse?: ArrayBufferLike, allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes)): PreparedImage {
   const { width, height } = detrSize(image.width, image.height);
   const length = 3 * width * height;
   const planes = new Float32Array(reuse && reuse.byteLength >= 4 * length ? reuse : allocate(4 * length), 0, length);
-  resizeBilinearInto(image, width, height, { data: planes, offset: 0, pixelStep: 1, rowStep: width, channelStep: width * height, tables: NORMALISED });
+  resampler.resizeInto(image, width, height, { data: planes, offset: 0, pixelStep: 1, rowStep: width, channelStep: width * height, tables: NORMALISED });
   return { width: image.width, height: image.height, resized: { width, height, planes } };
 }
 
@@ -150,8 +151,8 @@ export function prepareDecoded(image: RgbImage, reuse?: ArrayBufferLike, allocat
  * A file prepared into `spare` when it is big enough, else into a new buffer from `allocate`;
  * `unused` is the spare when it was not used (for the next picture).
  */
-export async function prepareFile(path: string, exif: boolean, spare: ArrayBufferLike | undefined, allocate?: (bytes: number) => ArrayBufferLike): Promise<{ image: PreparedImage; unused: ArrayBufferLike | undefined }> {
-  const image = prepareDecoded(await decodeImage(path, exif), spare, allocate);
+export async function prepareFile(path: string, exif: boolean, resampler: PillowResampler, spare: ArrayBufferLike | undefined, allocate?: (bytes: number) => ArrayBufferLike): Promise<{ image: PreparedImage; unused: ArrayBufferLike | undefined }> {
+  const image = prepareDecoded(await decodeImage(path, exif), resampler, spare, allocate);
   return { image, unused: image.resized.planes.buffer === spare ? undefined : spare };
 }
 

@@ -7,6 +7,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { PillowResampler } from "../compat/pil.js";
 import { prepareFile, type PreparedImage } from "./images.js";
 import type { PrepareReply, PrepareRequest } from "./prepare-worker.js";
 
@@ -124,9 +125,11 @@ class Preparer implements PicturePreparer {
 }
 
 class ThisThread implements Executor {
+  readonly resampler = new PillowResampler();
+
   async run(path: string, exif: boolean, spare: ArrayBufferLike | undefined): Promise<Outcome> {
     try {
-      return await prepareFile(path, exif, spare);
+      return await prepareFile(path, exif, this.resampler, spare);
     } catch (error) {
       return { error: error instanceof Error ? error : new Error(String(error)), unused: spare };
     }

@@ -8,6 +8,7 @@
  * Messages in: PrepareRequest; out: PrepareReply.
  */
 import { parentPort, type MessagePort } from "node:worker_threads";
+import { PillowResampler } from "../compat/pil.js";
 import { prepareFile, type PreparedImage } from "./images.js";
 
 export interface PrepareRequest {
@@ -22,11 +23,12 @@ export interface PrepareRequest {
 export type PrepareReply = { id: number; unused: SharedArrayBuffer | undefined } & ({ image: PreparedImage } | { error: string });
 
 function serve(port: MessagePort): void {
+  const resampler = new PillowResampler();
   // Several requests at once: one picture decodes on libuv's threads while another is resampled.
   port.on("message", async ({ id, path, exif, spare }: PrepareRequest) => {
     let reply: PrepareReply;
     try {
-      const { image, unused } = await prepareFile(path, exif, spare, (bytes) => new SharedArrayBuffer(bytes));
+      const { image, unused } = await prepareFile(path, exif, resampler, spare, (bytes) => new SharedArrayBuffer(bytes));
       reply = { id, image, unused: unused as SharedArrayBuffer | undefined };
     } catch (error) {
       // The message alone crosses over: it is what the runner reports for the file.
