@@ -69,6 +69,42 @@ describe("ByteCursor numbers read as JSON.parse reads them", () => {
     for (const long of [`1.${"0".repeat(20000)}`, `0.${"0".repeat(20000)}1`, `-2${"0".repeat(17000)}e-17000`]) assert.ok(Object.is(readNumber(long)?.[0], JSON.parse(long)), long.slice(0, 12));
   });
 
+  it("box lists: what JSON.parse reads, or -1, whichever reader takes them (WebAssembly for plain decimals)", () => {
+    const random = seeded(21);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const odd = ["0", "-0", "0.0", "00", "01", "1e5", "1E-3", "-", ".5", "5.", "186.2591094970703", "12345678901234567890", "9007199254740993", "0.00000000000000000000001", "0.0000000000000000000001", "1.5e", "Infinity", "1" + "0".repeat(400), " 2", "\t7\n", "4x", "+1", "1:5", "2/3", "7.:", "-:"];
+    const plain = () => `${random() < 0.2 ? "-" : ""}${Math.floor(random() * 1000)}${random() < 0.7 ? `.${Math.floor(random() * 1000)}` : ""}`;
+    const space = () => (random() < 0.1 ? pick([" ", "\n", "\t", "\r"]) : "");
+    const box = () => (random() < 0.002 ? pick(["[1,2,3]", "[1,2,3,4,5]", "[]", "{}"]) : `[${space()}${Array.from({ length: 4 }, () => (random() < 0.005 ? pick(odd) : plain()) + space()).join(`,${space()}`)}]`);
+    const cursor = new ByteCursor();
+    let read = 0;
+    for (let t = 0; t < 600; t++) {
+      // Up to 2,500 boxes: past the 1,024 the WebAssembly reader makes room for at first.
+      const closed = random() > 0.03;
+      const list = `${space()}[${Array.from({ length: Math.floor(random() ** 4 * 2500) }, box).join(`${space()},`)}${closed ? "]" : ""}`;
+      // (What follows a list that is not closed does not close it.)
+      const text = `xx${list}${pick(closed ? ["", ",", "}", " ]"] : ["", ",", "}"])}`;
+      let expected: number[][] | undefined;
+      try {
+        const parsed: unknown = JSON.parse(list);
+        if (Array.isArray(parsed) && parsed.every((b) => Array.isArray(b) && b.length === 4 && b.every((v) => typeof v === "number" && Number.isFinite(v)))) expected = parsed as number[][];
+      } catch {
+        expected = undefined;
+      }
+      cursor.at(Buffer.from(text, "latin1"), 2);
+      const count = cursor.boxList();
+      if (!expected) {
+        assert.equal(count, -1, list.slice(0, 80));
+        continue;
+      }
+      read++;
+      assert.equal(count, expected.length);
+      assert.equal(cursor.pos, 2 + list.length);
+      expected.flat().forEach((value, i) => assert.ok(Object.is(cursor.boxes[i], value), `box value ${i}`));
+    }
+    assert.ok(read > 200, `${read} lists read`);
+  });
+
   it("stops where the JSON number ends, and refuses what is none", () => {
     assert.deepEqual(readNumber("01"), [0, 1]);
     assert.deepEqual(readNumber("12,"), [12, 2]);

@@ -3,7 +3,7 @@
  * CMYK, and `Image.resize(size, Image.BILINEAR)`, which torchvision's `T.Resize` calls on a PIL
  * image (MDETR's datasets/transforms.py `resize`).
  */
-import { readFileSync } from "node:fs";
+import { compileWasm, ensureWasmMemory, instantiateWasm, type WasmMemory } from "../core/wasm.js";
 
 /** PIL's MULDIV255 (ImagingUtils.h): (a * b + 128) / 255, rounded as its integer arithmetic does. */
 function mulDiv255(a: number, b: number): number {
@@ -116,21 +116,14 @@ export function bilinearAxis(inSize: number, outSize: number): ResampleAxis {
   return { first, taps, weights };
 }
 
-/** The part of the WebAssembly API used here: TypeScript declares it only in its DOM libraries. */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-
 /**
  * The two passes in WebAssembly (pil-resample.wat, assembled by the build), compiled once per
  * thread, when this module loads; each PillowResampler runs its own instance of it.
  */
-const KERNELS = new wasm.Module(readFileSync(new URL("./pil-resample.wasm", import.meta.url)));
+const KERNELS = compileWasm(new URL("./pil-resample.wasm", import.meta.url));
 
 interface Kernels {
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  memory: WasmMemory;
   horizontal(src: number, rowStep: number, pixelStep: number, channelStep: number, rows: number, first: number, weights: number, taps: number, width: number, out: number): void;
   vertical(planes: number, width: number, rowsIn: number, first: number, weights: number, taps: number, height: number, tables: number, out: number): void;
 }
@@ -157,7 +150,7 @@ const align = (bytes: number) => (bytes + 64 + 15) & ~15;
  * images vertically first"): done here by reading it transposed.
  */
 export class PillowResampler {
-  readonly #kernels = new wasm.Instance(KERNELS).exports as Kernels;
+  readonly #kernels = instantiateWasm<Kernels>(KERNELS);
   /** The axes of the last picture: pictures of one folder often share a size. */
   readonly #axes = new Map<string, ResampleAxis>();
 
@@ -207,7 +200,7 @@ export class PillowResampler {
     const out = planes + align(3 * rows * outAlong);
     const end = out + align(4 * 3 * outAlong * outAcross);
     const { memory, horizontal, vertical } = this.#kernels;
-    if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+    ensureWasmMemory(memory, end);
     const bytes = new Uint8Array(memory.buffer);
     const words = new Int32Array(memory.buffer);
     const floats = new Float32Array(memory.buffer);
