@@ -10,7 +10,9 @@
 ;;
 ;; Every sum is Pillow's: `(1 << (PRECISION_BITS - 1)) + sum of byte * weight`, shifted right by
 ;; PRECISION_BITS = 22 and clipped to 0..255 (`clip8`). Weights are never negative and sum to
-;; about 2^22, so no sum leaves int32. All addresses are byte offsets into the memory.
+;; about 2^22, so no sum leaves int32. All addresses are byte offsets into the memory. Inner
+;; blocks are written out where a loop or a call would repeat them (a tap's products, a group's
+;; lookups): a call there cost 10-15% of the pass.
 
 (module
   (memory (export "memory") 1)

@@ -138,6 +138,9 @@ interface Pass {
   across: ResampleAxis;
 }
 
+/** The most memory an instance keeps between pictures: a 4032x3024 photo to 1066x800 takes 60 MB. */
+const KEEP_MEMORY_BYTES = 128 << 20;
+
 /** A block of the kernels' memory: 16-byte aligned, with 64 bytes after it that the SIMD loop may touch. */
 const align = (bytes: number) => (bytes + 64 + 15) & ~15;
 
@@ -150,8 +153,8 @@ const align = (bytes: number) => (bytes + 64 + 15) & ~15;
  * images vertically first"): done here by reading it transposed.
  */
 export class PillowResampler {
-  readonly #kernels = instantiateWasm<Kernels>(KERNELS);
-  /** The axes of the last picture: pictures of one folder often share a size. */
+  #kernels = instantiateWasm<Kernels>(KERNELS);
+  /** The axes of the last few sizes: pictures of one folder often share one. */
   readonly #axes = new Map<string, ResampleAxis>();
 
   #axis(inSize: number, outSize: number): ResampleAxis {
@@ -213,6 +216,9 @@ export class PillowResampler {
     horizontal(source + y0 * rowStep, rowStep, pixelStep, channelStep, rows, alongFirst, alongWeights, along.taps, outAlong, planes);
     vertical(planes, outAlong, rows, acrossFirst, acrossWeights, across.taps, outAcross, tables, out);
     copyPlanes(floats.subarray(out / 4, out / 4 + 3 * outAlong * outAcross), outAlong, outAcross, target);
+    // A memory never shrinks: after a huge picture (sharp takes up to 268 megapixels, 0.8 GB of
+    // RGB) the next pictures get a new instance, and the old memory goes with the old one.
+    if (end > KEEP_MEMORY_BYTES) this.#kernels = instantiateWasm<Kernels>(KERNELS);
   }
 }
 
@@ -236,7 +242,10 @@ function copyPlanes(planes: Float32Array, width: number, height: number, { data,
 /** Byte v -> v: a target that receives the resized bytes themselves. */
 const IDENTITY = Float32Array.from({ length: 256 }, (_, v) => v);
 
-/** Pillow's `image.resize((width, height), Image.BILINEAR)` of an RGB image, as bytes. */
+/**
+ * Pillow's `image.resize((width, height), Image.BILINEAR)` of an RGB image, as bytes. Without a
+ * `resampler`, a new WebAssembly instance for this one picture: a caller of many passes one.
+ */
 export function resizeBilinear(image: RgbImage, width: number, height: number, resampler = new PillowResampler()): RgbImage {
   const data = new Float32Array(width * height * 3);
   resampler.resizeInto(image, width, height, { data, offset: 0, pixelStep: 3, rowStep: 3 * width, channelStep: 1, tables: [IDENTITY, IDENTITY, IDENTITY] });

@@ -4,8 +4,8 @@
  * `Image.convert("RGB")` does (alpha dropped, no colour management, CMYK by PIL's own formula),
  * resized so the shorter side is 800 and the longer at most 1333 with Pillow's bilinear resampler
  * (what torchvision's `T.Resize` runs on a PIL image), normalised with ImageNet's mean and std.
- * sharp (or bmp-ts) only decodes; the resize and the normalisation are ours (compat/pil.ts), the
- * resampler's last pass writing the model's float planes.
+ * sharp (or bmp-ts) only decodes; the resize and the normalisation are ours (compat/pil.ts): the
+ * resampler's last pass writes each byte's normalised float, which are then copied into the planes.
  */
 import { readFile } from "node:fs/promises";
 import fg from "fast-glob";
@@ -134,8 +134,8 @@ export async function decodeImage(path: string, exif = true): Promise<RgbImage> 
 
 /**
  * A decoded picture resized to DETR's size with Pillow's bilinear resampler (`resampler`, one a
- * thread: it keeps its memory from picture to picture) and normalised, in one pass (the
- * resampler's last pass writes the normalised floats). The planes go into `reuse`
+ * thread: it keeps its memory from picture to picture) and normalised by its last pass. The
+ * planes go into `reuse`
  * when it is big enough (a buffer a finished picture no longer needs), else into a new buffer:
  * a fresh 10 MB buffer costs its page faults again (about 1 ms a 1066x800 picture).
  */

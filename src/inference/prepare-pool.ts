@@ -1,7 +1,8 @@
 /**
  * Who decodes and prepares the pictures of a run (images.ts `prepareFile`): this thread, or a
- * pool of worker threads (prepare-worker.ts) so that the resampling, which is JavaScript, runs
- * beside the model and the runner instead of before them. Either way requests start in the order
+ * pool of worker threads (prepare-worker.ts) so that the resampling, which runs on the thread
+ * that asks for it (WebAssembly, not libvips' threads), runs beside the model and the runner
+ * instead of before them. Either way requests start in the order
  * they are made, a few at a time, and the planes' buffers of finished pictures are reused (a new
  * 10 MB buffer costs its page faults again).
  */

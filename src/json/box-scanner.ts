@@ -16,7 +16,8 @@ interface Exports {
 
 /** Where the bytes go: after the 23 powers of ten (box-list.wat). */
 const BYTES_AT = 256;
-const POWERS = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+/** 10^0 .. 10^22: the powers of ten a double holds exactly (here and in ByteCursor's own loops). */
+export const EXACT_POWERS: readonly number[] = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 export class BoxListScanner {
   readonly #module = instantiateWasm<Exports>(SCANNER);
@@ -25,17 +26,21 @@ export class BoxListScanner {
   #out = 0;
   /** Boxes the output area holds. */
   #room = 1024;
+  #next = 0;
+
   /** Where the last list read ends, in the bytes. */
-  next = 0;
+  get next(): number {
+    return this.#next;
+  }
 
   constructor() {
-    new Float64Array(this.#module.memory.buffer).set(POWERS);
+    new Float64Array(this.#module.memory.buffer).set(EXACT_POWERS);
   }
 
   /**
    * The box list at `pos` of `bytes` (after whitespace): how many boxes, their numbers copied
-   * into `into` (grown when needed, the array that holds them returned through `grow`), or -1
-   * for a list the caller must read itself.
+   * into `boxes` (or, when it is too short, into the array `grow` returns), or -1 for a list the
+   * caller must read itself. `bytes` are copied when they are not the last ones (by identity).
    */
   read(bytes: Uint8Array, pos: number, boxes: Float64Array, grow: (length: number) => Float64Array): number {
     if (bytes !== this.#bytes) this.#load(bytes);
@@ -48,7 +53,7 @@ export class BoxListScanner {
         continue;
       }
       if (count < 0) return -1;
-      this.next = this.#module.next.value - BYTES_AT;
+      this.#next = this.#module.next.value - BYTES_AT;
       const into = boxes.length >= 4 * count ? boxes : grow(4 * count);
       into.set(new Float64Array(memory.buffer, this.#out, 4 * count));
       return count;

@@ -10,7 +10,7 @@
  * JSON.parse and the format's own checks, which give the errors. So everything JSON refuses is
  * still refused, with the same message.
  */
-import { BoxListScanner } from "./box-scanner.js";
+import { BoxListScanner, EXACT_POWERS } from "./box-scanner.js";
 import { skipJsonValue } from "./skip-value.js";
 
 /**
@@ -31,8 +31,6 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 
-/** 10^0 .. 10^22: the powers of ten a double holds exactly. */
-const EXACT_POWERS = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 /**
  * Digits whose running value ends below this were read exactly (each step is an integer below
  * 2^53). Not "at most": 9007199254740993 rounds to 2^53 on the last step, so a mantissa equal to
@@ -63,6 +61,11 @@ export class ByteCursor {
     return names.map((name) => Buffer.from(name, "latin1"));
   }
 
+  /**
+   * Reads `bytes` from `pos`. The bytes must not change while cursors read them: what was made of
+   * them (the WebAssembly copy of boxList, numberOfText's text) is kept by the buffer's identity.
+   * The readers' pieces are new buffers each (createReadStream's chunks, the splitter's copies).
+   */
   at(bytes: Buffer, pos: number): void {
     this.bytes = bytes;
     this.end = bytes.length;
@@ -310,14 +313,16 @@ export class ByteCursor {
    * each, into `boxes` (grown as needed). Returns how many boxes, or -1 for anything else.
    *
    * Box lists are most of a predictions file: those of plain decimals are read in WebAssembly
-   * (box-scanner.ts), and any other by the loop below, which is written out: the commonest numbers
+   * (box-scanner.ts), and any other by the loop below, from the list's start (a float32 file's
+   * 17-digit numbers: the scanner gives up at the first one), which is written out: the commonest numbers
    * (`-12.5`: digits, a fraction, no exponent, within Clinger's fast path) are read in it, and any
    * other is read again from its first byte by `number()`, the one full grammar. (A call per
    * number, or per bracket, made 35 MB of Flickr predictions 40% slower.)
    */
   boxList(): number {
+    // (The scanner reads up to the end of the bytes, which is the cursor's end: see at().)
     const scanner = (this.boxScanner ??= new BoxListScanner());
-    const fast = scanner.read(this.bytes, this.pos, this.boxes, (length) => (this.boxes = new Float64Array(length)));
+    const fast = this.end === this.bytes.length ? scanner.read(this.bytes, this.pos, this.boxes, (length) => (this.boxes = new Float64Array(length))) : -1;
     if (fast >= 0) {
       this.pos = scanner.next;
       return fast;
