@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { firstMatchRank, refexpPrecision, type RefexpPrecisionInput, type RefexpPrecisionOptions } from "../src/metrics/refexp.js";
 import { giouFloat32, iouFloat32 } from "../src/compat/torch-box-ops.js";
+import { seeded } from "./helpers.js";
 
 type Box = [number, number, number, number];
 interface Expression {
@@ -124,5 +125,45 @@ describe("refexp precision@k (datasets/refexp.py)", () => {
     const before = JSON.stringify([...data.boxes, ...data.scores, ...data.targetBoxes]);
     refexpPrecision(data, iou05);
     assert.equal(JSON.stringify([...data.boxes, ...data.scores, ...data.targetBoxes]), before);
+  });
+
+  it("ranks only the top max(k) and gives what sorting every pair gives, ties and NaNs among them", () => {
+    // The reference written out: sorted(zip(scores, boxes), reverse=True), then per k Python's max()
+    // over the top k overlaps (a NaN first is kept, a later one never wins), compared >= threshold.
+    const random = seeded(17);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    // Few scores and few boxes: equal scores, equal pairs, and zero-area boxes against a zero-area target.
+    const scores = [0.9, 0.5, 0.5, 0.25, 0.1, Math.fround(0.3)];
+    // ([300, 300, 300, 310] is zero-area and sorts first among equal scores: often the top box.)
+    const shapes: Box[] = [[10, 10, 50, 50], [12, 10, 50, 52], [10, 10, 30, 50], [5, 5, 5, 9], [200, 200, 260, 260], [10, 30, 50, 50], [11, 11, 49, 49], [300, 300, 300, 310]];
+    for (const overlap of ["iou", "giou"] as const) {
+      for (const threshold of [0, 0.5]) {
+        const expressions: Expression[] = Array.from({ length: 400 }, () => ({
+          dataset: pick(["refcoco", "refcoco+"]),
+          target: random() < 0.3 ? pick<Box>([[5, 5, 5, 9], [300, 300, 300, 310]]) : pick(shapes),
+          predictions: Array.from({ length: Math.floor(random() * 30) }, () => ({ box: pick(shapes), score: pick(scores) })),
+        }));
+        const k = [1, 5, 10];
+        const overlapOf = overlap === "giou" ? giouFloat32 : iouFloat32;
+        const hits = new Map<string, number[]>();
+        const totals = new Map<string, number>();
+        for (const e of expressions) {
+          const [t0, t1, t2, t3] = e.target.map((v) => Math.fround(v));
+          const pairs = e.predictions.map((p) => ({ score: Math.fround(p.score), box: p.box.map((v) => Math.fround(v)) }));
+          pairs.sort((a, b) => (a.score !== b.score ? b.score - a.score : b.box.map((v, c) => v - a.box[c]!).find((d) => d !== 0) ?? 0));
+          const row = hits.get(e.dataset!) ?? [0, 0, 0];
+          k.forEach((top, j) => {
+            const values = pairs.slice(0, top).map((p) => overlapOf(p.box[0]!, p.box[1]!, p.box[2]!, p.box[3]!, t0!, t1!, t2!, t3!));
+            let max = values[0];
+            for (const v of values.slice(1)) if (v > max!) max = v;
+            if (max !== undefined && max >= Math.fround(threshold)) row[j]!++;
+          });
+          hits.set(e.dataset!, row);
+          totals.set(e.dataset!, (totals.get(e.dataset!) ?? 0) + 1);
+        }
+        const expected = Object.fromEntries([...hits].map(([d, row]) => [d, row.map((h) => h / totals.get(d)!)]));
+        assert.deepEqual(precisions(refexpPrecision(input(expressions), { k, overlap, threshold })), expected, `${overlap} at ${threshold}`);
+      }
+    }
   });
 });
