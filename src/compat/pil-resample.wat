@@ -6,7 +6,8 @@
 ;;
 ;; Why WebAssembly: V8 compiles these loops over typed arrays given as arguments with a bounds
 ;; check and an overflow check at every access and product; here the integer sums are plain
-;; i32 arithmetic, four of them at once in the vertical pass (SIMD), about 2.5x the speed.
+;; i32 arithmetic, four at once (SIMD) in the vertical pass and in a downscale's horizontal one:
+;; 2.4x the speed of the JavaScript loops on 640x480 -> 1066x800, 4.7x on 4032x3024 -> 1066x800.
 ;;
 ;; Every sum is Pillow's: `(1 << (PRECISION_BITS - 1)) + sum of byte * weight`, shifted right by
 ;; PRECISION_BITS = 22 and clipped to 0..255 (`clip8`). Weights are never negative and sum to
@@ -17,24 +18,18 @@
 (module
   (memory (export "memory") 1)
 
-  ;; Resample.c `clip8`: the byte of a sum, clipped to 0..255.
-  (func $clip8 (param $sum i32) (result i32)
-    (local $v i32)
-    (local.set $v (i32.shr_s (local.get $sum) (i32.const 22)))
-    (select (i32.const 0)
-      (select (i32.const 255) (local.get $v) (i32.gt_s (local.get $v) (i32.const 255)))
-      (i32.lt_s (local.get $v) (i32.const 0))))
-
   ;; Along the rows: `rows` rows of the source (pixel (c, x, y) at src + y * rowStep + x *
-  ;; pixelStep + c * channelStep) into three planes of bytes at out, each `rows` rows of `width`.
-  ;; Output pixel x reads `taps` pixels from column first[x] (i32 at first + 4x) with the
-  ;; weights at weights + 4 * x * taps. Two taps (every upscale) take a path without the clip:
-  ;; a sum of two is at most 255 * (2^22 + 1) + 2^21 < 256 * 2^22.
+  ;; pixelStep + c: its three bytes together) into three planes of bytes at out, each `rows` rows
+  ;; of `width`. Output pixel x reads `taps` pixels from column first[x] (i32 at first + 4x) with
+  ;; the weights at weights + 4 * x * taps. Two taps (every upscale) take a scalar path without the
+  ;; clip: a sum of two is at most 255 * (2^22 + 1) + 2^21 < 256 * 2^22. Wider windows (a
+  ;; downscale) sum the three channels as lanes of one vector, then clip as `clip8` does; the
+  ;; source's last pixel is read with the byte after it, which the caller leaves room for.
   (func (export "horizontal")
-    (param $src i32) (param $rowStep i32) (param $pixelStep i32) (param $channelStep i32) (param $rows i32)
+    (param $src i32) (param $rowStep i32) (param $pixelStep i32) (param $rows i32)
     (param $first i32) (param $weights i32) (param $taps i32) (param $width i32) (param $out i32)
-    (local $plane i32) (local $green i32) (local $blue i32) (local $y i32) (local $x i32) (local $c i32) (local $t i32)
-    (local $p i32) (local $q i32) (local $k i32) (local $k0 i32) (local $k1 i32) (local $sum i32)
+    (local $plane i32) (local $green i32) (local $blue i32) (local $y i32) (local $x i32) (local $t i32)
+    (local $p i32) (local $q i32) (local $k i32) (local $k0 i32) (local $k1 i32) (local $sums v128)
     (local.set $plane (i32.mul (local.get $rows) (local.get $width)))
     (local.set $green (i32.add (local.get $out) (local.get $plane)))
     (local.set $blue (i32.add (local.get $green) (local.get $plane)))
@@ -54,28 +49,32 @@
             (local.set $q (i32.add (local.get $p) (local.get $pixelStep)))
             (i32.store8 (local.get $out) (i32.shr_s (i32.add (i32.add (i32.const 0x200000)
               (i32.mul (i32.load8_u (local.get $p)) (local.get $k0))) (i32.mul (i32.load8_u (local.get $q)) (local.get $k1))) (i32.const 22)))
-            (local.set $p (i32.add (local.get $p) (local.get $channelStep)))
-            (local.set $q (i32.add (local.get $q) (local.get $channelStep)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
             (i32.store8 (local.get $green) (i32.shr_s (i32.add (i32.add (i32.const 0x200000)
               (i32.mul (i32.load8_u (local.get $p)) (local.get $k0))) (i32.mul (i32.load8_u (local.get $q)) (local.get $k1))) (i32.const 22)))
-            (local.set $p (i32.add (local.get $p) (local.get $channelStep)))
-            (local.set $q (i32.add (local.get $q) (local.get $channelStep)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
             (i32.store8 (local.get $blue) (i32.shr_s (i32.add (i32.add (i32.const 0x200000)
               (i32.mul (i32.load8_u (local.get $p)) (local.get $k0))) (i32.mul (i32.load8_u (local.get $q)) (local.get $k1))) (i32.const 22))))
           (else
-            (local.set $c (i32.const 0))
-            (loop $eachChannel
-              (local.set $sum (i32.const 0x200000))
-              (local.set $q (i32.add (local.get $p) (i32.mul (local.get $c) (local.get $channelStep))))
-              (local.set $t (i32.const 0))
-              (loop $eachTap
-                (local.set $sum (i32.add (local.get $sum) (i32.mul
-                  (i32.load8_u (local.get $q))
-                  (i32.load (i32.add (local.get $k) (i32.shl (local.get $t) (i32.const 2)))))))
-                (local.set $q (i32.add (local.get $q) (local.get $pixelStep)))
-                (br_if $eachTap (i32.lt_u (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $taps))))
-              (i32.store8 (i32.add (local.get $out) (i32.mul (local.get $c) (local.get $plane))) (call $clip8 (local.get $sum)))
-              (br_if $eachChannel (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 3))))))
+            ;; The three channels of a pixel are lanes 0-2 of one vector (lane 3 holds the next
+            ;; pixel's red, unused): its 4 bytes, widened, times the tap's weight.
+            (local.set $sums (v128.const i32x4 0x200000 0x200000 0x200000 0x200000))
+            (local.set $q (local.get $p))
+            (local.set $t (i32.const 0))
+            (loop $eachTap
+              (local.set $sums (i32x4.add (local.get $sums) (i32x4.mul
+                (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $q))))
+                (i32x4.splat (i32.load (i32.add (local.get $k) (i32.shl (local.get $t) (i32.const 2))))))))
+              (local.set $q (i32.add (local.get $q) (local.get $pixelStep)))
+              (br_if $eachTap (i32.lt_u (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $taps))))
+            (local.set $sums (i32x4.min_s
+              (i32x4.max_s (i32x4.shr_s (local.get $sums) (i32.const 22)) (v128.const i32x4 0 0 0 0))
+              (v128.const i32x4 255 255 255 255)))
+            (i32.store8 (local.get $out) (i32x4.extract_lane 0 (local.get $sums)))
+            (i32.store8 (local.get $green) (i32x4.extract_lane 1 (local.get $sums)))
+            (i32.store8 (local.get $blue) (i32x4.extract_lane 2 (local.get $sums)))))
         (local.set $out (i32.add (local.get $out) (i32.const 1)))
         (local.set $green (i32.add (local.get $green) (i32.const 1)))
         (local.set $blue (i32.add (local.get $blue) (i32.const 1)))

@@ -124,16 +124,15 @@ const KERNELS = compileWasm(new URL("./pil-resample.wasm", import.meta.url));
 
 interface Kernels {
   memory: WasmMemory;
-  horizontal(src: number, rowStep: number, pixelStep: number, channelStep: number, rows: number, first: number, weights: number, taps: number, width: number, out: number): void;
+  horizontal(src: number, rowStep: number, pixelStep: number, rows: number, first: number, weights: number, taps: number, width: number, out: number): void;
   vertical(planes: number, width: number, rowsIn: number, first: number, weights: number, taps: number, height: number, tables: number, out: number): void;
 }
 
-/** A picture read along `along` then across, its pixel (c, x, y) at `c * channelStep + y * rowStep + x * pixelStep`. */
+/** A picture read along `along` then across, its pixel (c, x, y) at `y * rowStep + x * pixelStep + c`: RGB bytes together. */
 interface Pass {
   rgb: Uint8Array;
   pixelStep: number;
   rowStep: number;
-  channelStep: number;
   along: ResampleAxis;
   across: ResampleAxis;
 }
@@ -169,7 +168,7 @@ export class PillowResampler {
 
   /** The resized picture written into `target` through its tables. */
   resizeInto(image: RgbImage, width: number, height: number, target: ResizeTarget): void {
-    const interleaved = { rgb: image.rgb, channelStep: 1 };
+    const interleaved = { rgb: image.rgb };
     if (image.height > image.width * 100 && height < image.height) {
       const along = this.#axis(image.height, height);
       const across = this.#axis(image.width, width);
@@ -181,7 +180,7 @@ export class PillowResampler {
     }
   }
 
-  #run({ rgb, pixelStep, rowStep, channelStep, along, across }: Pass, target: ResizeTarget): void {
+  #run({ rgb, pixelStep, rowStep, along, across }: Pass, target: ResizeTarget): void {
     const outAlong = along.first.length;
     const outAcross = across.first.length;
     // The source rows the vertical pass reads: [y0, y1).
@@ -213,7 +212,7 @@ export class PillowResampler {
     words.set(across.first.map((start) => start - y0), acrossFirst / 4);
     words.set(across.weights, acrossWeights / 4);
     bytes.set(rgb, source);
-    horizontal(source + y0 * rowStep, rowStep, pixelStep, channelStep, rows, alongFirst, alongWeights, along.taps, outAlong, planes);
+    horizontal(source + y0 * rowStep, rowStep, pixelStep, rows, alongFirst, alongWeights, along.taps, outAlong, planes);
     vertical(planes, outAlong, rows, acrossFirst, acrossWeights, across.taps, outAcross, tables, out);
     copyPlanes(floats.subarray(out / 4, out / 4 + 3 * outAlong * outAcross), outAlong, outAcross, target);
     // A memory never shrinks: after a huge picture (sharp takes up to 268 megapixels, 0.8 GB of
