@@ -168,15 +168,15 @@ export class PillowResampler {
 
   /** The resized picture written into `target` through its tables. */
   resizeInto(image: RgbImage, width: number, height: number, target: ResizeTarget): void {
-    const interleaved = { rgb: image.rgb };
+    const { rgb } = image;
     if (image.height > image.width * 100 && height < image.height) {
       const along = this.#axis(image.height, height);
       const across = this.#axis(image.width, width);
-      this.#run({ ...interleaved, pixelStep: 3 * image.width, rowStep: 3, along, across }, { ...target, pixelStep: target.rowStep, rowStep: target.pixelStep });
+      this.#run({ rgb, pixelStep: 3 * image.width, rowStep: 3, along, across }, { ...target, pixelStep: target.rowStep, rowStep: target.pixelStep });
     } else {
       const along = this.#axis(image.width, width);
       const across = this.#axis(image.height, height);
-      this.#run({ ...interleaved, pixelStep: 3, rowStep: 3 * image.width, along, across }, target);
+      this.#run({ rgb, pixelStep: 3, rowStep: 3 * image.width, along, across }, target);
     }
   }
 
