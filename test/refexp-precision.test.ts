@@ -120,6 +120,11 @@ describe("refexp precision@k (datasets/refexp.py)", () => {
     assert.deepEqual(precisions(refexpPrecision(apart, iou05)), { refcoco: [1, 1, 1] });
   });
 
+  it("takes a k larger than any expression's box count (no list of k is made)", () => {
+    const data = input([{ target, predictions: [{ box: far, score: 0.9 }, { box: target, score: 0.1 }] }]);
+    assert.deepEqual(precisions(refexpPrecision(data, { ...iou05, k: [1, 1e20] })), { refcoco: [0, 1] });
+  });
+
   it("does not modify its input", () => {
     const data = input([{ target, predictions: [{ box: far, score: 0.3 }, { box: target, score: 0.2 }] }]);
     const before = JSON.stringify([...data.boxes, ...data.scores, ...data.targetBoxes]);

@@ -58,8 +58,8 @@
             (i32.store8 (local.get $blue) (i32.shr_s (i32.add (i32.add (i32.const 0x200000)
               (i32.mul (i32.load8_u (local.get $p)) (local.get $k0))) (i32.mul (i32.load8_u (local.get $q)) (local.get $k1))) (i32.const 22))))
           (else
-            ;; The three channels of a pixel are lanes 0-2 of one vector (lane 3 holds the next
-            ;; pixel's red, unused): its 4 bytes, widened, times the tap's weight.
+            ;; The three channels of a pixel are lanes 0-2 of one vector (lane 3 is the byte after
+            ;; the pixel, unused): its 4 bytes, widened, times the tap's weight.
             (local.set $sums (v128.const i32x4 0x200000 0x200000 0x200000 0x200000))
             (local.set $q (local.get $p))
             (local.set $t (i32.const 0))

@@ -3,8 +3,9 @@
  * it: rank an expression's boxes by score, and it is a hit at k when one of the top k overlaps the
  * target box by at least the threshold. P@k = hits / expressions, per dataset name.
  *
- * Instead of sorting, each expression takes one linear pass: the rank of the best-ranked matching
- * box is the number of boxes that sort strictly before it. That equals the reference's sorted order
+ * Instead of sorting, the rank of the best-ranked matching box is the number of boxes that sort
+ * strictly before it, counted in one pass; only the top max(k) boxes are put in order, to be
+ * scored best first (firstMatchRank). That equals the reference's sorted order
  * because it sorts (score, box) pairs in reverse, so ties in score fall back to comparing the boxes
  * coordinate by coordinate, and fully equal pairs are interchangeable.
  */
@@ -16,7 +17,7 @@ export interface RefexpPrecisionInput {
   datasetOf: Uint32Array;
   /** Per expression, the target [x1, y1, x2, y2]. */
   targetBoxes: Float64Array;
-  /** Per expression, its boxes: boxes[4 * (start + i) ...], scores[start + i], i < count. */
+  /** Per expression, its boxes: boxes[4 * (start + i) ...], scores[start + i], i < count; scores are never NaN (the reader refuses them). */
   start: Uint32Array;
   count: Uint32Array;
   boxes: Float32Array;
@@ -57,7 +58,8 @@ function ranksBefore(scores: Float32Array, boxes: Float32Array, i: number, j: nu
  * With `below` (the largest k asked for) fewer than the expression's boxes, only its `below`
  * best-ranked boxes are ranked and scored, best first, and -1 means none of them matches: a match
  * ranked lower is a miss at every k asked for. The overlap, in emulated float32, is most of the
- * cost: 10 of 100 boxes per expression instead of all of them. `scratch` holds `below` indices.
+ * cost: max(k) of the expression's boxes are scored instead of all of them. `scratch`, when it
+ * holds `below` indices, is used for the ranking.
  */
 export function firstMatchRank(input: RefexpPrecisionInput, e: number, options: RefexpPrecisionOptions, below = Infinity, scratch?: Int32Array): number {
   const { start, count, boxes, scores, targetBoxes } = input;
@@ -75,7 +77,8 @@ export function firstMatchRank(input: RefexpPrecisionInput, e: number, options: 
   let best = -1;
   if (below < end - first) {
     if (below < 1) return -1;
-    const order = scratch ?? new Int32Array(below);
+    // (below < the box count here, so the list is never longer than the expression.)
+    const order = scratch && scratch.length >= below ? scratch : new Int32Array(below);
     const ranked = topRanked(scores, boxes, first, end, below, order);
     for (let p = 0; p < ranked; p++) {
       const value = overlapOf(order[p]!);
@@ -133,7 +136,10 @@ export function refexpPrecision(input: RefexpPrecisionInput, options: RefexpPrec
   const expressions = new Float64Array(buckets);
   const hits = new Float64Array(buckets * kCount);
   const below = Math.max(0, ...options.k);
-  const scratch = new Int32Array(Number.isFinite(below) ? below : 0);
+  // Sized by the boxes an expression can have too: a k of 10^20 asks for no list that long.
+  let mostBoxes = 0;
+  for (let e = 0; e < input.count.length; e++) mostBoxes = Math.max(mostBoxes, input.count[e]!);
+  const scratch = new Int32Array(Math.min(below, mostBoxes));
   for (let e = 0; e < input.datasetOf.length; e++) {
     const d = input.datasetOf[e]!;
     expressions[d]! += 1;
