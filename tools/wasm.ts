@@ -12,16 +12,9 @@ import wabt from "wabt";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-function textFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return textFiles(path);
-    return entry.name.endsWith(".wat") ? [path] : [];
-  });
-}
-
 const toolkit = await wabt();
-for (const source of textFiles(join(root, "src"))) {
+for (const file of readdirSync(join(root, "src"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".wat")).sort()) {
+  const source = join(root, "src", file);
   const name = relative(root, source);
   const module = toolkit.parseWat(name, readFileSync(source, "utf8"), { simd: true });
   try {

@@ -135,9 +135,9 @@ export async function decodeImage(path: string, exif = true): Promise<RgbImage> 
 /**
  * A decoded picture resized to DETR's size with Pillow's bilinear resampler (`resampler`, one a
  * thread: it keeps its memory from picture to picture) and normalised by its last pass. The
- * planes go into `reuse`
- * when it is big enough (a buffer a finished picture no longer needs), else into a new buffer:
- * a fresh 10 MB buffer costs its page faults again (about 1 ms a 1066x800 picture).
+ * planes go into `reuse` when it is big enough (a buffer a finished picture no longer needs),
+ * else into a new buffer: a fresh 10 MB buffer costs its page faults again (about 1 ms a
+ * 1066x800 picture).
  */
 export function prepareDecoded(image: RgbImage, resampler: PillowResampler, reuse?: ArrayBufferLike, allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes)): PreparedImage {
   const { width, height } = detrSize(image.width, image.height);

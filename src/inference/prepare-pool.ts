@@ -2,9 +2,9 @@
  * Who decodes and prepares the pictures of a run (images.ts `prepareFile`): this thread, or a
  * pool of worker threads (prepare-worker.ts) so that the resampling, which runs on the thread
  * that asks for it (WebAssembly, not libvips' threads), runs beside the model and the runner
- * instead of before them. Either way requests start in the order
- * they are made, a few at a time, and the planes' buffers of finished pictures are reused (a new
- * 10 MB buffer costs its page faults again).
+ * instead of before them. Either way requests start in the order they are made, a few at a time,
+ * and the planes' buffers of finished pictures are reused (a new 10 MB buffer costs its page
+ * faults again).
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -126,7 +126,7 @@ class Preparer implements PicturePreparer {
 }
 
 class ThisThread implements Executor {
-  readonly resampler = new PillowResampler();
+  private readonly resampler = new PillowResampler();
 
   async run(path: string, exif: boolean, spare: ArrayBufferLike | undefined): Promise<Outcome> {
     try {
